@@ -1,0 +1,166 @@
+import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
+import path from "node:path";
+import { maxManifestFileBytes } from "../manifest/decode-text.js";
+import type { ManifestFileInput } from "../manifest/load-manifest-set.js";
+import { fileError } from "../manifest/manifest-error.js";
+
+const manifestExtension = /\.(ya?ml|json)$/i;
+
+/** The manifests directory itself could not be read: nothing may be concluded from its contents. */
+export class ManifestDirectoryError extends Error {
+  constructor(
+    readonly directory: string,
+    readonly code: string,
+  ) {
+    super(`cannot read manifests directory ${directory}: ${code}`);
+    this.name = "ManifestDirectoryError";
+  }
+}
+
+/**
+ * Reads every manifest file under `root`. Dot-files and dot-directories (.git) are skipped; symlinks are followed
+ * only while they stay inside `root`. A file that cannot be read becomes an error entry rather than vanishing,
+ * so callers never mistake an unreadable manifest for a removed one.
+ */
+export async function readManifestDirectory(root: string): Promise<ManifestFileInput[]> {
+  let rootReal: string;
+  try {
+    rootReal = await realpath(root);
+    if (!(await stat(rootReal)).isDirectory())
+      throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+  } catch (error) {
+    throw new ManifestDirectoryError(root, errorCode(error));
+  }
+  const inputs: ManifestFileInput[] = [];
+  const visitedDirectories = new Set<string>([rootReal]);
+
+  const walk = async (directory: string, display: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(directory, { withFileTypes: true });
+    } catch (error) {
+      if (directory === rootReal) throw new ManifestDirectoryError(root, errorCode(error));
+      inputs.push({
+        file: display,
+        error: fileError(display, "FileUnreadable", `cannot read directory: ${errorCode(error)}`),
+      });
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (entry.name.startsWith(".")) continue;
+      const full = path.join(directory, entry.name);
+      const shown = path.join(display, entry.name);
+      let target = full;
+      let isDirectory = entry.isDirectory();
+      if (entry.isSymbolicLink()) {
+        try {
+          target = await realpath(full);
+          isDirectory = (await stat(target)).isDirectory();
+        } catch (error) {
+          if (manifestExtension.test(entry.name)) {
+            inputs.push({
+              file: shown,
+              error: fileError(shown, "FileUnreadable", `cannot follow symlink: ${errorCode(error)}`),
+            });
+          }
+          continue;
+        }
+        if (target !== rootReal && !target.startsWith(rootReal + path.sep)) {
+          if (isDirectory || manifestExtension.test(entry.name)) {
+            inputs.push({
+              file: shown,
+              error: fileError(
+                shown,
+                "SymlinkOutsideRoot",
+                `symlink points outside the manifests directory (to ${target}); it is ignored`,
+              ),
+            });
+          }
+          continue;
+        }
+      }
+      if (isDirectory) {
+        if (visitedDirectories.has(target)) continue; // a symlink loop, or a second path to a directory already read
+        visitedDirectories.add(target);
+        await walk(target, shown);
+      } else if (manifestExtension.test(entry.name)) {
+        inputs.push(await readManifestFile(target, shown));
+      }
+    }
+  };
+  await walk(rootReal, root);
+  return inputs;
+}
+
+/** Reads one file, refusing oversized ones before loading them. */
+export async function readManifestFile(file: string, shown: string = file): Promise<ManifestFileInput> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile())
+      return { file: shown, error: fileError(shown, "FileUnreadable", "not a regular file") };
+    if (info.size > maxManifestFileBytes) {
+      return {
+        file: shown,
+        error: fileError(
+          shown,
+          "FileTooLarge",
+          `file is ${info.size} bytes; manifests are limited to ${maxManifestFileBytes} bytes (1 MiB)`,
+        ),
+      };
+    }
+    return { file: shown, bytes: await readAtMost(file, maxManifestFileBytes + 1, info.size) };
+  } catch (error) {
+    return {
+      file: shown,
+      error: fileError(shown, "FileUnreadable", `cannot read file: ${errorCode(error)}`),
+    };
+  }
+}
+
+/** Reads at most `limit` bytes, so a file that grows after stat() cannot make us load gigabytes. */
+async function readAtMost(file: string, limit: number, expected: number): Promise<Uint8Array> {
+  const handle = await open(file, "r");
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let chunkSize = Math.max(1, Math.min(limit, expected + 1));
+    while (total < limit) {
+      const chunk = Buffer.alloc(Math.min(chunkSize, limit - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, total);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      chunkSize = 64 * 1024;
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads what `validate PATH…` was given: files as they are, directories recursively. */
+export async function readManifestPaths(paths: readonly string[]): Promise<ManifestFileInput[]> {
+  const inputs: ManifestFileInput[] = [];
+  for (const given of paths) {
+    let isDirectory = false;
+    try {
+      isDirectory = (await lstat(given)).isDirectory() || (await stat(given)).isDirectory();
+    } catch (error) {
+      inputs.push({
+        file: given,
+        error: fileError(given, "FileUnreadable", `cannot read: ${errorCode(error)}`),
+      });
+      continue;
+    }
+    if (isDirectory) inputs.push(...(await readManifestDirectory(given)));
+    else inputs.push(await readManifestFile(given));
+  }
+  return inputs;
+}
+
+function errorCode(error: unknown): string {
+  if (error !== null && typeof error === "object" && "code" in error && typeof error.code === "string")
+    return error.code;
+  return error instanceof Error ? error.message : String(error);
+}

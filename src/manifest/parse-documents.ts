@@ -1,0 +1,189 @@
+import {
+  Composer,
+  LineCounter,
+  Parser,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type CST,
+  type Document,
+  type Node,
+} from "yaml";
+import type { ManifestError } from "./manifest-error.js";
+
+/** Deeper than any manifest needs; a guard against nesting bombs that would exhaust the stack or take seconds to compose. */
+export const maxNestingDepth = 64;
+/** More documents than any directory layout needs in one file; a guard against `---` floods. */
+export const maxDocumentsPerFile = 500;
+/** Aliases expanded per document; YAML alias bombs grow exponentially, manifests need none. */
+export const maxAliasCount = 100;
+
+export interface SourcePosition {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** One YAML document of a file, as plain data, with a way back to source positions. */
+export interface SourceDocument {
+  readonly file: string;
+  /** 0-based index of the document within its file. */
+  readonly index: number;
+  readonly value: unknown;
+  /** The document had YAML problems (reported already) but could still be read, so it is checked for more. */
+  readonly damaged: boolean;
+  readonly start: SourcePosition;
+  /** Source position of the node a JSON pointer names; `key` prefers the mapping key over its value. */
+  readonly locate: (pointer: readonly string[], prefer?: "key" | "value") => SourcePosition;
+}
+
+export interface ParsedFile {
+  readonly documents: SourceDocument[];
+  readonly errors: ManifestError[];
+}
+
+/** Parses every YAML (or JSON) document in a file; a broken document does not hide the valid ones beside it. */
+export function parseDocuments(file: string, text: string): ParsedFile {
+  const lineCounter = new LineCounter();
+  const position = (offset: number): SourcePosition => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const errorAt = (offset: number, code: ManifestError["code"], message: string): ManifestError => ({
+    file,
+    ...position(offset),
+    message,
+    pointer: "",
+    code,
+  });
+
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const documentTokens = tokens.filter((token) => token.type === "document");
+  if (documentTokens.length > maxDocumentsPerFile) {
+    return {
+      documents: [],
+      errors: [
+        errorAt(
+          0,
+          "TooManyDocuments",
+          `file holds ${documentTokens.length} documents; at most ${maxDocumentsPerFile} are accepted per file`,
+        ),
+      ],
+    };
+  }
+  for (const token of documentTokens) {
+    const tooDeep = findTooDeep(token);
+    if (tooDeep !== undefined) {
+      return {
+        documents: [],
+        errors: [
+          errorAt(tooDeep, "NestingTooDeep", `document is nested more than ${maxNestingDepth} levels deep`),
+        ],
+      };
+    }
+  }
+
+  const documents: SourceDocument[] = [];
+  const errors: ManifestError[] = [];
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: true, version: "1.2" });
+  let index = -1;
+  for (const doc of composer.compose(tokens, true, text.length)) {
+    index += 1;
+    const problems = [...doc.errors, ...doc.warnings];
+    for (const problem of problems) {
+      const duplicate = problem.code === "DUPLICATE_KEY";
+      errors.push(
+        errorAt(
+          problem.pos[0],
+          duplicate ? "DuplicateKey" : "YamlSyntax",
+          duplicate ? "duplicate key: a key may appear only once in a mapping" : yamlMessage(problem.message),
+        ),
+      );
+    }
+    // Duplicate keys leave a readable document: check it further so the author sees every problem at once.
+    const readable = problems.every((problem) => problem.code === "DUPLICATE_KEY");
+    if (!readable || doc.contents === null) continue;
+    const start = position(doc.contents.range[0]);
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount });
+    } catch {
+      errors.push({
+        file,
+        ...start,
+        message: `document expands more than ${maxAliasCount} aliases (a YAML alias bomb?); manifests need no aliases`,
+        pointer: "",
+        code: "AliasLimit",
+      });
+      continue;
+    }
+    documents.push({
+      file,
+      index,
+      value,
+      damaged: problems.length > 0,
+      start,
+      locate: locator(doc, position),
+    });
+  }
+  if (documents.length === 0 && errors.length === 0) {
+    errors.push(errorAt(0, "EmptyFile", "file holds no document; a manifest file holds at least one"));
+  }
+  return { documents, errors };
+}
+
+function yamlMessage(message: string): string {
+  // The library appends its own " at line L, column C" even without pretty errors; ours is in front already.
+  return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, "").trim();
+}
+
+/** Offset of the first collection nested deeper than allowed, found without recursion so a bomb cannot overflow the stack. */
+function findTooDeep(root: CST.Token): number | undefined {
+  const stack: { token: CST.Token | undefined; depth: number }[] = [{ token: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop() ?? { token: undefined, depth: 0 };
+    if (token === undefined) continue;
+    if (depth > maxNestingDepth) return token.offset;
+    if (token.type === "document") {
+      stack.push({ token: token.value, depth });
+    } else if (token.type === "block-map" || token.type === "block-seq" || token.type === "flow-collection") {
+      for (const item of token.items) {
+        if ("key" in item) stack.push({ token: item.key ?? undefined, depth: depth + 1 });
+        stack.push({ token: item.value, depth: depth + 1 });
+      }
+    }
+  }
+  return undefined;
+}
+
+function locator(
+  doc: Document.Parsed,
+  position: (offset: number) => SourcePosition,
+): SourceDocument["locate"] {
+  return (pointer, prefer = "value") => {
+    let node: unknown = doc.contents;
+    let best: Node | null = doc.contents;
+    let keyOfLast: Node | null = null;
+    for (const segment of pointer) {
+      keyOfLast = null;
+      if (isMap(node)) {
+        const pair = node.items.find(
+          (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === segment,
+        );
+        if (pair === undefined) break;
+        keyOfLast = isScalar(pair.key) ? pair.key : null;
+        node = pair.value;
+        best = (pair.value as Node | null) ?? keyOfLast ?? best;
+      } else if (isSeq(node)) {
+        const item: unknown = node.items[Number(segment)];
+        if (item === undefined || item === null) break;
+        node = item;
+        best = item as Node;
+      } else {
+        break;
+      }
+    }
+    const chosen = prefer === "key" && keyOfLast !== null ? keyOfLast : best;
+    return position(chosen?.range?.[0] ?? 0);
+  };
+}

@@ -1,0 +1,167 @@
+import { Ajv, type ErrorObject } from "ajv";
+import { instanceAccessSchema } from "./generated/instance-access-schema.js";
+import type { InstanceAccess } from "./generated/instance-access.js";
+import { closestMatch } from "../util/closest-match.js";
+
+/** A schema violation in terms a manifest author understands, located by JSON pointer. */
+export interface SchemaProblem {
+  /** Pointer segments to the node the problem is about (for location). */
+  readonly path: readonly string[];
+  /** Pointer segments shown to the user (may name a missing or unknown field under `path`). */
+  readonly displayPath: readonly string[];
+  readonly prefer: "key" | "value";
+  readonly message: string;
+}
+
+let compiled: ReturnType<typeof compileSchema> | undefined;
+
+function compileSchema() {
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+  // Editor conventions (VS Code, yaml-language-server) for friendlier messages; rolecall reads them too.
+  ajv.addKeyword({ keyword: "patternErrorMessage", schemaType: "string" });
+  ajv.addKeyword({ keyword: "errorMessage", schemaType: "string" });
+  return ajv.compile<InstanceAccess>(instanceAccessSchema);
+}
+
+/** Validates one document against the InstanceAccess schema. */
+export function checkSchema(
+  value: unknown,
+): { ok: true; manifest: InstanceAccess } | { ok: false; problems: SchemaProblem[] } {
+  compiled ??= compileSchema();
+  if (compiled(value)) return { ok: true, manifest: value };
+  const problems = (compiled.errors ?? []).flatMap((error) => {
+    const problem = describe(error);
+    return problem === undefined ? [] : [problem];
+  });
+  return { ok: false, problems: dedupe(problems) };
+}
+
+export function splitPointer(pointer: string): string[] {
+  if (pointer === "") return [];
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((segment) => segment.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+export function joinPointer(segments: readonly string[]): string {
+  return segments.map((segment) => "/" + segment.replace(/~/g, "~0").replace(/\//g, "~1")).join("");
+}
+
+function describe(error: ErrorObject): SchemaProblem | undefined {
+  const path = splitPointer(error.instancePath);
+  const parent = error.parentSchema as Record<string, unknown> | undefined;
+  const params = error.params as Record<string, unknown>;
+  const at = (message: string): SchemaProblem => ({ path, displayPath: path, prefer: "value", message });
+  const underKey = (name: string, message: string): SchemaProblem => ({
+    path: [...path, name],
+    displayPath: [...path, name],
+    prefer: "key",
+    message,
+  });
+
+  if (error.propertyName !== undefined) {
+    // An error about a key of a map (propertyNames): name the key itself.
+    const reason =
+      error.keyword === "pattern" && typeof parent?.patternErrorMessage === "string"
+        ? parent.patternErrorMessage
+        : describeValueError(error, parent, params);
+    return underKey(error.propertyName, `key "${error.propertyName}" is not allowed: ${reason}`);
+  }
+  switch (error.keyword) {
+    case "propertyNames":
+      return undefined; // reported through the inner error, which names the key
+    case "required": {
+      const missing = String(params.missingProperty);
+      return {
+        path,
+        displayPath: [...path, missing],
+        prefer: "key",
+        message: `missing required field "${missing}"`,
+      };
+    }
+    case "additionalProperties": {
+      const unknown = String(params.additionalProperty);
+      const known = Object.keys((parent?.properties as Record<string, unknown> | undefined) ?? {});
+      const suggestion = closestMatch(unknown, known);
+      const hint =
+        suggestion === undefined ? ` (allowed: ${known.join(", ")})` : ` (did you mean "${suggestion}"?)`;
+      return underKey(unknown, `unknown field "${unknown}"${hint}`);
+    }
+    case "uniqueItems": {
+      const index = String(params.i);
+      return {
+        path: [...path, index],
+        displayPath: [...path, index],
+        prefer: "value",
+        message: `duplicate item: same as item ${String(params.j)}`,
+      };
+    }
+    default:
+      return at(describeValueError(error, parent, params));
+  }
+}
+
+function describeValueError(
+  error: ErrorObject,
+  parent: Record<string, unknown> | undefined,
+  params: Record<string, unknown>,
+): string {
+  const custom = parent?.errorMessage;
+  switch (error.keyword) {
+    case "enum": {
+      const allowed = (params.allowedValues as unknown[]).map(String);
+      const suggestion = typeof error.data === "string" ? closestMatch(error.data, allowed) : undefined;
+      const hint = suggestion === undefined ? "" : ` (did you mean "${suggestion}"?)`;
+      return `must be one of ${allowed.join(", ")}; got ${JSON.stringify(error.data)}${hint}`;
+    }
+    case "const":
+      return `must be ${JSON.stringify(params.allowedValue)}; got ${JSON.stringify(error.data)}`;
+    case "type":
+      return `must be ${article(String(params.type))}; got ${describeType(error.data)}`;
+    case "pattern":
+      return typeof parent?.patternErrorMessage === "string"
+        ? parent.patternErrorMessage
+        : `must match ${String(params.pattern)}`;
+    case "minLength":
+      return Number(params.limit) === 1
+        ? "must not be empty"
+        : `must be at least ${String(params.limit)} characters long`;
+    case "maxLength":
+      return `must be at most ${String(params.limit)} characters long; got ${String((error.data as string).length)}`;
+    case "minItems":
+      return Number(params.limit) === 1
+        ? "must list at least one item"
+        : `must list at least ${String(params.limit)} items`;
+    case "maxItems":
+      return `must list at most ${String(params.limit)} items`;
+    case "minProperties":
+      return typeof custom === "string" ? custom : "must not be empty";
+    case "maxProperties":
+      return `must have at most ${String(params.limit)} entries`;
+    default:
+      return error.message ?? `failed the ${error.keyword} check`;
+  }
+}
+
+function article(type: string): string {
+  const name = type === "object" ? "mapping" : type === "array" ? "list" : type;
+  return `${/^[aeiou]/.test(name) ? "an" : "a"} ${name}`;
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function dedupe(problems: SchemaProblem[]): SchemaProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const key = `${problem.displayPath.join("/")}\u0000${problem.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
