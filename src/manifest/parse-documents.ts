@@ -85,24 +85,21 @@ export function parseDocuments(file: string, text: string): ParsedFile {
 
   const documents: SourceDocument[] = [];
   const errors: ManifestError[] = [];
-  const composer = new Composer({ prettyErrors: false, uniqueKeys: true, version: "1.2" });
+  // The library's own duplicate-key check compares each key with every earlier one: quadratic, so a 1 MiB mapping
+  // of distinct keys takes minutes. duplicateKeyOffsets() does the same check in linear time.
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: false, version: "1.2" });
   let index = -1;
   for (const doc of composer.compose(tokens, true, text.length)) {
     index += 1;
     const problems = [...doc.errors, ...doc.warnings];
-    for (const problem of problems) {
-      const duplicate = problem.code === "DUPLICATE_KEY";
-      errors.push(
-        errorAt(
-          problem.pos[0],
-          duplicate ? "DuplicateKey" : "YamlSyntax",
-          duplicate ? "duplicate key: a key may appear only once in a mapping" : yamlMessage(problem.message),
-        ),
-      );
+    for (const problem of problems)
+      errors.push(errorAt(problem.pos[0], "YamlSyntax", yamlMessage(problem.message)));
+    const duplicates = duplicateKeyOffsets(doc.contents);
+    for (const offset of duplicates) {
+      errors.push(errorAt(offset, "DuplicateKey", "duplicate key: a key may appear only once in a mapping"));
     }
     // Duplicate keys leave a readable document: check it further so the author sees every problem at once.
-    const readable = problems.every((problem) => problem.code === "DUPLICATE_KEY");
-    if (!readable || doc.contents === null) continue;
+    if (problems.length > 0 || doc.contents === null) continue;
     const start = position(doc.contents.range[0]);
     let value: unknown;
     try {
@@ -121,7 +118,7 @@ export function parseDocuments(file: string, text: string): ParsedFile {
       file,
       index,
       value,
-      damaged: problems.length > 0,
+      damaged: duplicates.length > 0,
       start,
       locate: locator(doc, position),
     });
@@ -135,6 +132,32 @@ export function parseDocuments(file: string, text: string): ParsedFile {
 function yamlMessage(message: string): string {
   // The library appends its own " at line L, column C" even without pretty errors; ours is in front already.
   return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, "").trim();
+}
+
+/**
+ * Offsets of keys that repeat an earlier key of the same mapping. Keys compare as the property names they become
+ * (so `1` and `"1"` clash, as they would in the parsed object); a Set per mapping keeps this linear.
+ */
+function duplicateKeyOffsets(root: unknown): number[] {
+  const offsets: number[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          const key = String(pair.key.value);
+          if (seen.has(key)) offsets.push(pair.key.range?.[0] ?? 0);
+          seen.add(key);
+        }
+        stack.push(pair.key, pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return offsets.sort((a, b) => a - b);
 }
 
 /** Offset of the first collection nested deeper than allowed, found without recursion so a bomb cannot overflow the stack. */
