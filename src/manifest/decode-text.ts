@@ -19,20 +19,25 @@ export function decodeManifestText(
       ),
     };
   }
-  if (bytes.includes(0)) {
+  const nul = bytes.indexOf(0);
+  if (nul !== -1) {
     return {
-      error: fileError(
-        file,
-        "BinaryFile",
-        "file looks binary (contains NUL bytes); manifests are UTF-8 text",
-      ),
+      error: {
+        ...fileError(file, "BinaryFile", "file looks binary (contains NUL bytes); manifests are UTF-8 text"),
+        ...positionOfByte(bytes, nul),
+      },
     };
   }
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch {
-    return { error: fileError(file, "InvalidEncoding", "file is not valid UTF-8; manifests are UTF-8 text") };
+    return {
+      error: {
+        ...fileError(file, "InvalidEncoding", "file is not valid UTF-8; manifests are UTF-8 text"),
+        ...positionOfByte(bytes, firstInvalidUtf8(bytes)),
+      },
+    };
   }
   if (text.trim() === "") {
     return {
@@ -40,4 +45,21 @@ export function decodeManifestText(
     };
   }
   return { text };
+}
+
+/** Offset of the first byte that is not part of valid UTF-8: where re-encoding the lenient decoding differs. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const roundTrip = new TextEncoder().encode(new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes));
+  let offset = 0;
+  while (offset < bytes.length && bytes[offset] === roundTrip[offset]) offset += 1;
+  return offset;
+}
+
+/** 1-based line and column (in characters, as the YAML positions count them) of a byte offset. */
+function positionOfByte(bytes: Uint8Array, offset: number): { line: number; column: number } {
+  const lineStart = bytes.lastIndexOf(0x0a, offset - 1) + 1;
+  let line = 1;
+  for (let index = 0; index < lineStart; index += 1) if (bytes[index] === 0x0a) line += 1;
+  const before = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes.subarray(lineStart, offset));
+  return { line, column: before.length + 1 };
 }

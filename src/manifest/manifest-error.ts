@@ -1,7 +1,7 @@
 /** A problem with a manifest file, located in its source so editors and CI logs can jump to it. */
 export interface ManifestError {
   readonly file: string;
-  /** 1-based; whole-file problems (unreadable, too large) point at 1:1. */
+  /** 1-based; whole-file problems (unreadable, too large) point at 1:1, bad bytes (NUL, not UTF-8) at the first one. */
   readonly line: number;
   /** 1-based. */
   readonly column: number;
