@@ -89,12 +89,14 @@ function describe(error: ErrorObject): SchemaProblem | undefined {
       return underKey(unknown, `unknown field "${unknown}"${hint}`);
     }
     case "uniqueItems": {
-      const index = String(params.i);
+      // Ajv names the pair in either order; the repeat is the later item, so point there.
+      const [first, repeat] = [Number(params.i), Number(params.j)].sort((a, b) => a - b);
+      const index = String(repeat);
       return {
         path: [...path, index],
         displayPath: [...path, index],
         prefer: "value",
-        message: `duplicate item: same as item ${String(params.j)}`,
+        message: `duplicate item: same as item ${String(first)}`,
       };
     }
     default:
