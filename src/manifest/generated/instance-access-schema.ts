@@ -193,7 +193,7 @@ export const instanceAccessSchema = {
             "type": "string",
             "minLength": 1,
             "maxLength": 512,
-            "pattern": "^[^*?$\\u0000-\\u001f\\u007f]+$",
+            "pattern": "^[^*?$\\u0000-\\u001f\\u007f]*$",
             "patternErrorMessage": "prefixes are literal key prefixes: no '*', '?', '$' or control characters"
           }
         }
