@@ -2,6 +2,8 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { exitCodes } from "./commands/exit-codes.js";
+import { applyCommand } from "./commands/apply-command.js";
+import { planCommand } from "./commands/plan-command.js";
 import { validateCommand } from "./commands/validate-command.js";
 
 const packageJson = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -16,7 +18,9 @@ export function buildProgram(): Command {
     .version(packageJson.version)
     .showHelpAfterError()
     .exitOverride()
-    .addCommand(validateCommand());
+    .addCommand(validateCommand())
+    .addCommand(planCommand())
+    .addCommand(applyCommand());
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -27,10 +31,14 @@ async function main(argv: readonly string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) {
       const benign = ["commander.helpDisplayed", "commander.version", "commander.help"].includes(error.code);
-      process.exitCode = benign ? exitCodes.ok : exitCodes.usage;
+      // For plan, 2 means "changes pending"; a wrong command line is an error like any other there.
+      const usage = argv[2] === "plan" ? exitCodes.failure : exitCodes.usage;
+      process.exitCode = benign ? exitCodes.ok : usage;
       return;
     }
-    throw error;
+    // Expected failures (unreadable directory, no AWS region, AWS refusing a read) are one clear line.
+    process.stderr.write(`rolecall: error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = exitCodes.failure;
   }
 }
 

@@ -1,0 +1,124 @@
+import { classifyAwsError, type AwsApiError, type AwsService } from "./aws-error.js";
+import type { CallObserver } from "./call-observer.js";
+import type { Clock } from "./clock.js";
+import type { TokenBucket } from "./token-bucket.js";
+
+/** The one thing rolecall needs of an SDK v3 client (and what the simulator and test doubles provide). */
+export interface CommandSender {
+  send(command: never): Promise<unknown>;
+}
+
+/** A command object as the SDK builds it: its class names the operation. */
+export interface AwsCommand {
+  readonly input: unknown;
+}
+
+export interface RetryPolicy {
+  /** Attempts per call for throttling and transient errors, the first included. */
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** How long to keep retrying while IAM propagates a new resource to EC2. */
+  readonly propagationBudgetMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = {
+  maxAttempts: 8,
+  baseDelayMs: 100,
+  maxDelayMs: 10_000,
+  propagationBudgetMs: 120_000,
+};
+
+export interface CallLogger {
+  debug(object: object, message: string): void;
+}
+
+export interface CallOptions {
+  /** Resource named in errors ("role/DEV_ROLE"). */
+  readonly resource?: string;
+  /** The call uses something created moments ago: "not found" then means "not yet propagated". */
+  readonly dependsOnNewResource?: boolean;
+}
+
+/**
+ * Sends SDK commands for one service: waits for the shared rate limit, counts each attempt, classifies errors,
+ * retries what retrying can fix, and throws an AwsApiError for the rest. The SDK's own retries are disabled
+ * (maxAttempts 1) because it would retry quota errors such as IAM's LimitExceeded as if they were throttling.
+ */
+export class AwsCaller {
+  constructor(
+    private readonly service: AwsService,
+    private readonly client: CommandSender,
+    private readonly limiter: TokenBucket,
+    private readonly clock: Clock,
+    private readonly observer: CallObserver,
+    private readonly retry: RetryPolicy = defaultRetryPolicy,
+    private readonly logger?: CallLogger,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  async send<Output>(command: AwsCommand, options: CallOptions = {}): Promise<Output> {
+    const operation = command.constructor.name.replace(/Command$/, "");
+    const started = this.clock.now();
+    for (let attempt = 1; ; attempt += 1) {
+      await this.limiter.acquire();
+      this.observer.request(this.service, operation);
+      const sentAt = this.clock.now();
+      try {
+        const output = (await this.client.send(command as never)) as Output;
+        this.logger?.debug(
+          {
+            service: this.service,
+            operation,
+            attempt,
+            durationMs: this.clock.now() - sentAt,
+            resource: options.resource,
+          },
+          "aws call",
+        );
+        return output;
+      } catch (raw) {
+        let error: AwsApiError = classifyAwsError(raw, {
+          service: this.service,
+          operation,
+          dependsOnNewResource: options.dependsOnNewResource ?? false,
+        });
+        if (options.resource !== undefined) error = error.withResource(options.resource);
+        this.observer.error(this.service, operation, error.code);
+        this.logger?.debug(
+          {
+            service: this.service,
+            operation,
+            attempt,
+            code: error.code,
+            kind: error.kind,
+            resource: options.resource,
+          },
+          "aws call failed",
+        );
+        const delay = this.backoff(
+          attempt,
+          error.kind === "eventual-consistency" ? 1000 : this.retry.baseDelayMs,
+        );
+        if (error.kind === "throttled" || error.kind === "transient") {
+          if (attempt >= this.retry.maxAttempts) throw error;
+          if (error.kind === "throttled") this.limiter.pauseFor(delay);
+          await this.clock.sleep(delay);
+          continue;
+        }
+        if (error.kind === "eventual-consistency") {
+          if (this.clock.now() - started + delay > this.retry.propagationBudgetMs) throw error;
+          await this.clock.sleep(delay);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** Exponential backoff with jitter (between half and all of the exponential step). */
+  private backoff(attempt: number, base: number): number {
+    const step = Math.min(this.retry.maxDelayMs, base * 2 ** (attempt - 1));
+    return Math.round(step / 2 + (this.random() * step) / 2);
+  }
+}

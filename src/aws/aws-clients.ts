@@ -1,0 +1,120 @@
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { IAMClient } from "@aws-sdk/client-iam";
+import {
+  AwsCaller,
+  defaultRetryPolicy,
+  type CallLogger,
+  type CommandSender,
+  type RetryPolicy,
+} from "./aws-caller.js";
+import type { CallObserver } from "./call-observer.js";
+import { systemClock, type Clock } from "./clock.js";
+import { TokenBucket } from "./token-bucket.js";
+
+export interface RateLimit {
+  /** Sustained requests per second. */
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+export interface AwsSettings {
+  /** Per-service client-side rate limits: AWS shares these budgets with every other tool in the account. */
+  readonly rateLimits: { readonly iam: RateLimit; readonly ec2: RateLimit };
+  readonly requestTimeoutMs: number;
+  readonly retry: RetryPolicy;
+}
+
+export const defaultAwsSettings: AwsSettings = {
+  rateLimits: { iam: { perSecond: 10, burst: 20 }, ec2: { perSecond: 20, burst: 40 } },
+  requestTimeoutMs: 10_000,
+  retry: defaultRetryPolicy,
+};
+
+export interface AwsConnection {
+  readonly iam: AwsCaller;
+  readonly ec2: AwsCaller;
+  readonly region: string;
+  readonly partition: string;
+}
+
+export class AwsConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AwsConfigurationError";
+  }
+}
+
+/**
+ * SDK clients configured from the standard chain (environment, shared config and profile, web identity, IMDS);
+ * the SDK itself honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_IAM / _EC2. The SDK's retries are off: rolecall
+ * retries itself, by error kind.
+ */
+export async function connectToAws(
+  settings: AwsSettings,
+  observer: CallObserver,
+  logger?: CallLogger,
+  clock: Clock = systemClock,
+): Promise<AwsConnection> {
+  const common = {
+    maxAttempts: 1,
+    requestHandler: {
+      requestTimeout: settings.requestTimeoutMs,
+      connectionTimeout: Math.min(5000, settings.requestTimeoutMs),
+    },
+  };
+  const ec2Client = new EC2Client(common);
+  let region: string;
+  try {
+    region = await ec2Client.config.region();
+  } catch {
+    throw new AwsConfigurationError(
+      "no AWS region configured: set AWS_REGION (or AWS_DEFAULT_REGION), or a region in the selected AWS profile",
+    );
+  }
+  if (region === "") throw new AwsConfigurationError("the configured AWS region is empty");
+  const iamClient = new IAMClient({ ...common, region });
+  return {
+    ...createCallers({ iam: iamClient, ec2: ec2Client }, settings, observer, logger, clock),
+    region,
+    partition: partitionOf(region),
+  };
+}
+
+/** Callers over any pair of senders: real SDK clients, the simulator, or test doubles. */
+export function createCallers(
+  clients: { readonly iam: CommandSender; readonly ec2: CommandSender },
+  settings: AwsSettings,
+  observer: CallObserver,
+  logger?: CallLogger,
+  clock: Clock = systemClock,
+): { iam: AwsCaller; ec2: AwsCaller } {
+  const bucket = (limit: RateLimit) => new TokenBucket(limit.perSecond, limit.burst, clock);
+  return {
+    iam: new AwsCaller(
+      "iam",
+      clients.iam,
+      bucket(settings.rateLimits.iam),
+      clock,
+      observer,
+      settings.retry,
+      logger,
+    ),
+    ec2: new AwsCaller(
+      "ec2",
+      clients.ec2,
+      bucket(settings.rateLimits.ec2),
+      clock,
+      observer,
+      settings.retry,
+      logger,
+    ),
+  };
+}
+
+export function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  if (region.startsWith("us-isob-")) return "aws-iso-b";
+  if (region.startsWith("us-iso-")) return "aws-iso";
+  return "aws";
+}

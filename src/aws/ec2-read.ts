@@ -1,0 +1,96 @@
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstancesCommand,
+  type DescribeIamInstanceProfileAssociationsCommandOutput,
+  type DescribeInstancesCommandOutput,
+  type Filter,
+} from "@aws-sdk/client-ec2";
+import {
+  selectableInstanceStates,
+  type InstanceState,
+  type ObservedAssociation,
+  type ObservedInstance,
+} from "../observed/snapshot.js";
+import type { AwsCaller } from "./aws-caller.js";
+import { toTags } from "./iam-read.js";
+
+/** EC2 accepts at most 200 values per filter. */
+export const maxFilterValues = 200;
+
+const knownStates = new Set<string>([...selectableInstanceStates, "shutting-down", "terminated"]);
+const isKnownState = (state: string): state is InstanceState => knownStates.has(state);
+
+export interface InstancesPage {
+  readonly instances: ObservedInstance[];
+  /** The account ID, as EC2 reports it on reservations (undefined when no instance matched). */
+  readonly accountId: string | undefined;
+}
+
+/** Every instance matching the filters, following every NextToken. */
+export async function describeInstances(ec2: AwsCaller, filters: Filter[]): Promise<InstancesPage> {
+  const instances: ObservedInstance[] = [];
+  let accountId: string | undefined;
+  let token: string | undefined;
+  do {
+    const page = await ec2.send<DescribeInstancesCommandOutput>(
+      new DescribeInstancesCommand({
+        Filters: filters,
+        MaxResults: 1000,
+        ...(token === undefined ? {} : { NextToken: token }),
+      }),
+    );
+    for (const reservation of page.Reservations ?? []) {
+      accountId ??= reservation.OwnerId;
+      for (const instance of reservation.Instances ?? []) {
+        if (instance.InstanceId === undefined) continue;
+        const state = instance.State?.Name ?? "unknown";
+        instances.push({
+          id: instance.InstanceId,
+          state: isKnownState(state) ? state : "unknown",
+          tags: toTags(instance.Tags),
+        });
+      }
+    }
+    token = page.NextToken === "" ? undefined : page.NextToken;
+  } while (token !== undefined);
+  return { instances, accountId };
+}
+
+/** Current instance-profile associations (associating or associated), following every NextToken. */
+export async function describeAssociations(
+  ec2: AwsCaller,
+  instanceIds?: readonly string[],
+): Promise<ObservedAssociation[]> {
+  const filters: Filter[] = [{ Name: "state", Values: ["associating", "associated"] }];
+  if (instanceIds !== undefined) filters.push({ Name: "instance-id", Values: [...instanceIds] });
+  const associations: ObservedAssociation[] = [];
+  let token: string | undefined;
+  do {
+    const page = await ec2.send<DescribeIamInstanceProfileAssociationsCommandOutput>(
+      new DescribeIamInstanceProfileAssociationsCommand({
+        Filters: filters,
+        MaxResults: 1000,
+        ...(token === undefined ? {} : { NextToken: token }),
+      }),
+    );
+    for (const association of page.IamInstanceProfileAssociations ?? []) {
+      if (association.AssociationId === undefined || association.InstanceId === undefined) continue;
+      const state = association.State ?? "unknown";
+      if (state !== "associating" && state !== "associated") continue;
+      associations.push({
+        associationId: association.AssociationId,
+        instanceId: association.InstanceId,
+        profileArn: association.IamInstanceProfile?.Arn ?? "",
+        state,
+      });
+    }
+    token = page.NextToken === "" ? undefined : page.NextToken;
+  } while (token !== undefined);
+  return associations;
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}

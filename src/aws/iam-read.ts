@@ -1,0 +1,293 @@
+import {
+  GetAccountAuthorizationDetailsCommand,
+  GetInstanceProfileCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  ListAttachedRolePoliciesCommand,
+  ListInstanceProfilesCommand,
+  ListPoliciesCommand,
+  ListPolicyTagsCommand,
+  ListRolePoliciesCommand,
+  type GetAccountAuthorizationDetailsCommandOutput,
+  type GetInstanceProfileCommandOutput,
+  type GetPolicyCommandOutput,
+  type GetPolicyVersionCommandOutput,
+  type GetRoleCommandOutput,
+  type InstanceProfile,
+  type ListAttachedRolePoliciesCommandOutput,
+  type ListInstanceProfilesCommandOutput,
+  type ListPoliciesCommandOutput,
+  type ListPolicyTagsCommandOutput,
+  type ListRolePoliciesCommandOutput,
+  type Tag,
+} from "@aws-sdk/client-iam";
+import type { Tags } from "../desired/ownership.js";
+import { decodePolicyDocument } from "../diff/policy-equality.js";
+import { label } from "../diff/labels.js";
+import {
+  nameFromArn,
+  type ObservedInstanceProfile,
+  type ObservedPolicy,
+  type ObservedRole,
+} from "../observed/snapshot.js";
+import type { AwsCaller } from "./aws-caller.js";
+import { AwsApiError } from "./aws-error.js";
+
+/** IAM's largest page; fewer calls for big accounts. */
+const pageSize = 1000;
+
+export function toTags(
+  tags: readonly { Key?: string | undefined; Value?: string | undefined }[] | undefined,
+): Tags {
+  const result: Record<string, string> = {};
+  for (const tag of tags ?? []) if (tag.Key !== undefined) result[tag.Key] = tag.Value ?? "";
+  return result;
+}
+
+export interface AuthorizationDetails {
+  readonly policies: ObservedPolicy[];
+  readonly roles: ObservedRole[];
+  /** Profiles that hold a role (IAM reports them under their roles); role-less ones need ListInstanceProfiles. */
+  readonly profiles: ObservedInstanceProfile[];
+}
+
+/** Every role (with its profiles and tags) and customer-managed policy (with all versions) of the account. */
+export async function readAuthorizationDetails(iam: AwsCaller): Promise<AuthorizationDetails> {
+  const policies: ObservedPolicy[] = [];
+  const roles: ObservedRole[] = [];
+  const profiles = new Map<string, ObservedInstanceProfile>();
+  let marker: string | undefined;
+  do {
+    const page = await iam.send<GetAccountAuthorizationDetailsCommandOutput>(
+      new GetAccountAuthorizationDetailsCommand({
+        Filter: ["Role", "LocalManagedPolicy"],
+        MaxItems: pageSize,
+        ...(marker === undefined ? {} : { Marker: marker }),
+      }),
+    );
+    for (const role of page.RoleDetailList ?? []) {
+      if (role.RoleName === undefined || role.Arn === undefined) continue;
+      roles.push({
+        name: role.RoleName,
+        arn: role.Arn,
+        path: role.Path ?? "/",
+        trustPolicy: decodePolicyDocument(role.AssumeRolePolicyDocument),
+        attachedPolicyArns: (role.AttachedManagedPolicies ?? []).flatMap((policy) =>
+          policy.PolicyArn === undefined ? [] : [policy.PolicyArn],
+        ),
+        inlinePolicyNames: (role.RolePolicyList ?? []).flatMap((policy) =>
+          policy.PolicyName === undefined ? [] : [policy.PolicyName],
+        ),
+        tags: toTags(role.Tags),
+      });
+      for (const profile of role.InstanceProfileList ?? []) {
+        const observed = toObservedProfile(profile);
+        if (observed !== undefined) profiles.set(observed.name.toLowerCase(), observed);
+      }
+    }
+    for (const policy of page.Policies ?? []) {
+      if (policy.Arn === undefined) continue;
+      const versions = (policy.PolicyVersionList ?? []).flatMap((version) =>
+        version.VersionId === undefined
+          ? []
+          : [
+              {
+                id: version.VersionId,
+                isDefault: version.IsDefaultVersion === true,
+                createdAt: version.CreateDate?.getTime() ?? 0,
+                document: version.Document,
+              },
+            ],
+      );
+      const defaultVersion = versions.find((version) => version.isDefault);
+      policies.push({
+        name: policy.PolicyName ?? nameFromArn(policy.Arn),
+        arn: policy.Arn,
+        path: policy.Path ?? "/",
+        description: policy.Description,
+        document: decodePolicyDocument(defaultVersion?.document),
+        defaultVersionId: policy.DefaultVersionId ?? defaultVersion?.id ?? "",
+        versions: versions.map(({ id, isDefault, createdAt }) => ({ id, isDefault, createdAt })),
+        tags: undefined,
+      });
+    }
+    marker = page.IsTruncated === true ? page.Marker : undefined;
+  } while (marker !== undefined);
+  return { policies, roles, profiles: [...profiles.values()] };
+}
+
+export function toObservedProfile(profile: InstanceProfile | undefined): ObservedInstanceProfile | undefined {
+  if (profile?.InstanceProfileName === undefined || profile.Arn === undefined) return undefined;
+  return {
+    name: profile.InstanceProfileName,
+    arn: profile.Arn,
+    path: profile.Path ?? "/",
+    roleNames: (profile.Roles ?? []).flatMap((role) => (role.RoleName === undefined ? [] : [role.RoleName])),
+    tags: profile.Tags === undefined ? undefined : toTags(profile.Tags),
+  };
+}
+
+/** Instance profiles under a path, including those that hold no role. Listings omit tags on AWS. */
+export async function listInstanceProfiles(
+  iam: AwsCaller,
+  pathPrefix: string,
+): Promise<ObservedInstanceProfile[]> {
+  const result: ObservedInstanceProfile[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await iam.send<ListInstanceProfilesCommandOutput>(
+      new ListInstanceProfilesCommand({
+        PathPrefix: pathPrefix,
+        MaxItems: pageSize,
+        ...(marker === undefined ? {} : { Marker: marker }),
+      }),
+    );
+    for (const profile of page.InstanceProfiles ?? []) {
+      const observed = toObservedProfile(profile);
+      if (observed !== undefined) result.push(observed);
+    }
+    marker = page.IsTruncated === true ? page.Marker : undefined;
+  } while (marker !== undefined);
+  return result;
+}
+
+export async function readPolicyTags(iam: AwsCaller, policyArn: string, policyName: string): Promise<Tags> {
+  const tags: Tag[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await iam.send<ListPolicyTagsCommandOutput>(
+      new ListPolicyTagsCommand({
+        PolicyArn: policyArn,
+        ...(marker === undefined ? {} : { Marker: marker }),
+      }),
+      { resource: label.policy(policyName) },
+    );
+    tags.push(...(page.Tags ?? []));
+    marker = page.IsTruncated === true ? page.Marker : undefined;
+  } while (marker !== undefined);
+  return toTags(tags);
+}
+
+/** One instance profile by name, with tags; undefined when it does not exist. */
+export async function readInstanceProfile(
+  iam: AwsCaller,
+  name: string,
+): Promise<ObservedInstanceProfile | undefined> {
+  try {
+    const output = await iam.send<GetInstanceProfileCommandOutput>(
+      new GetInstanceProfileCommand({ InstanceProfileName: name }),
+      {
+        resource: label.instanceProfile(name),
+      },
+    );
+    const observed = toObservedProfile(output.InstanceProfile);
+    return observed === undefined ? undefined : { ...observed, tags: toTags(output.InstanceProfile?.Tags) };
+  } catch (error) {
+    if (error instanceof AwsApiError && error.kind === "not-found") return undefined;
+    throw error;
+  }
+}
+
+/** One role by name, with its policies; undefined when it does not exist. Used by per-resource reads. */
+export async function readRole(iam: AwsCaller, name: string): Promise<ObservedRole | undefined> {
+  let role;
+  try {
+    role = (
+      await iam.send<GetRoleCommandOutput>(new GetRoleCommand({ RoleName: name }), {
+        resource: label.role(name),
+      })
+    ).Role;
+  } catch (error) {
+    if (error instanceof AwsApiError && error.kind === "not-found") return undefined;
+    throw error;
+  }
+  if (role?.RoleName === undefined || role.Arn === undefined) return undefined;
+  const attached: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await iam.send<ListAttachedRolePoliciesCommandOutput>(
+      new ListAttachedRolePoliciesCommand({
+        RoleName: name,
+        ...(marker === undefined ? {} : { Marker: marker }),
+      }),
+      { resource: label.role(name) },
+    );
+    for (const policy of page.AttachedPolicies ?? [])
+      if (policy.PolicyArn !== undefined) attached.push(policy.PolicyArn);
+    marker = page.IsTruncated === true ? page.Marker : undefined;
+  } while (marker !== undefined);
+  const inline: string[] = [];
+  marker = undefined;
+  do {
+    const page: ListRolePoliciesCommandOutput = await iam.send<ListRolePoliciesCommandOutput>(
+      new ListRolePoliciesCommand({ RoleName: name, ...(marker === undefined ? {} : { Marker: marker }) }),
+      { resource: label.role(name) },
+    );
+    inline.push(...(page.PolicyNames ?? []));
+    marker = page.IsTruncated === true ? page.Marker : undefined;
+  } while (marker !== undefined);
+  return {
+    name: role.RoleName,
+    arn: role.Arn,
+    path: role.Path ?? "/",
+    trustPolicy: decodePolicyDocument(role.AssumeRolePolicyDocument),
+    attachedPolicyArns: attached,
+    inlinePolicyNames: inline,
+    tags: toTags(role.Tags),
+  };
+}
+
+/** One managed policy by ARN, with tags and its default document; undefined when it does not exist. */
+export async function readPolicy(iam: AwsCaller, arn: string): Promise<ObservedPolicy | undefined> {
+  let policy;
+  try {
+    policy = (
+      await iam.send<GetPolicyCommandOutput>(new GetPolicyCommand({ PolicyArn: arn }), {
+        resource: label.policy(nameFromArn(arn)),
+      })
+    ).Policy;
+  } catch (error) {
+    if (error instanceof AwsApiError && error.kind === "not-found") return undefined;
+    throw error;
+  }
+  if (policy?.Arn === undefined || policy.DefaultVersionId === undefined) return undefined;
+  const version = await iam.send<GetPolicyVersionCommandOutput>(
+    new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy.DefaultVersionId }),
+    { resource: label.policy(nameFromArn(arn)) },
+  );
+  return {
+    name: policy.PolicyName ?? nameFromArn(arn),
+    arn: policy.Arn,
+    path: policy.Path ?? "/",
+    description: policy.Description,
+    document: decodePolicyDocument(version.PolicyVersion?.Document),
+    defaultVersionId: policy.DefaultVersionId,
+    // Per-resource reads do not list versions: the default one stands for all (enough for a baseline read).
+    versions: [
+      { id: policy.DefaultVersionId, isDefault: true, createdAt: policy.CreateDate?.getTime() ?? 0 },
+    ],
+    tags: toTags(policy.Tags),
+  };
+}
+
+/** Finds a customer-managed policy by name (under any path) when its ARN is not known. */
+export async function findPolicyArn(iam: AwsCaller, name: string): Promise<string | undefined> {
+  let marker: string | undefined;
+  do {
+    const page = await iam.send<ListPoliciesCommandOutput>(
+      new ListPoliciesCommand({
+        Scope: "Local",
+        MaxItems: pageSize,
+        ...(marker === undefined ? {} : { Marker: marker }),
+      }),
+      { resource: label.policy(name) },
+    );
+    const found = (page.Policies ?? []).find(
+      (policy) => policy.PolicyName?.toLowerCase() === name.toLowerCase(),
+    );
+    if (found?.Arn !== undefined) return found.Arn;
+    marker = page.IsTruncated === true ? page.Marker : undefined;
+  } while (marker !== undefined);
+  return undefined;
+}

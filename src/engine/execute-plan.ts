@@ -1,0 +1,121 @@
+import pLimit from "p-limit";
+import { CreatedInPass, type ActionExecutor } from "../aws/aws-action-executor.js";
+import { AwsApiError } from "../aws/aws-error.js";
+import type { ManifestPlan } from "../diff/diff-context.js";
+import type { SnapshotWriter } from "../observed/snapshot-writer.js";
+import { describeAction, isInstanceAction, type Action } from "../plan/action.js";
+
+export type ActionStatus = "done" | "failed" | "skipped";
+
+export interface ActionOutcome {
+  readonly action: Action;
+  readonly description: string;
+  readonly status: ActionStatus;
+  /** Stable error code (AWS error code, or NotOwned…) when failed. */
+  readonly errorCode?: string;
+  readonly error?: string;
+  /** Retrying later may help (throttling or propagation outlasted the retries, or AWS changed under us). */
+  readonly retryable?: boolean;
+}
+
+export interface ExecutionHooks {
+  /** Called as each action finishes: logs and metrics hang off it. */
+  readonly onAction?: (manifest: string, outcome: ActionOutcome) => void;
+  /** When aborted, no new action starts; the one in flight completes. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Runs each enforce-mode manifest's actions in order, manifests in parallel (bounded), converging actions of all
+ * manifests before any removal. A failed IAM action stops that manifest's remaining actions (they depend on it);
+ * a failed instance action only affects that instance.
+ */
+export async function executePlans(
+  plans: readonly ManifestPlan[],
+  executor: ActionExecutor,
+  state: SnapshotWriter,
+  concurrency: number,
+  hooks: ExecutionHooks = {},
+): Promise<Map<string, ActionOutcome[]>> {
+  const outcomes = new Map<string, ActionOutcome[]>();
+  const created = new CreatedInPass();
+  const limit = pLimit(Math.max(1, concurrency));
+  const runPhase = (select: (plan: ManifestPlan) => readonly Action[]) =>
+    Promise.all(
+      plans
+        .filter((plan) => plan.mode === "enforce" && select(plan).length > 0)
+        .map((plan) =>
+          limit(async () => {
+            const list = outcomes.get(plan.manifest) ?? [];
+            outcomes.set(plan.manifest, list);
+            await runSequence(plan.manifest, select(plan), executor, state, created, hooks, list);
+          }),
+        ),
+    );
+  await runPhase((plan) => plan.actions);
+  await runPhase((plan) => plan.pruneActions);
+  return outcomes;
+}
+
+async function runSequence(
+  manifest: string,
+  actions: readonly Action[],
+  executor: ActionExecutor,
+  state: SnapshotWriter,
+  created: CreatedInPass,
+  hooks: ExecutionHooks,
+  outcomes: ActionOutcome[],
+): Promise<void> {
+  let stopped: string | undefined;
+  const failedInstances = new Set<string>();
+  for (const action of actions) {
+    const description = describeAction(action);
+    const instanceId = "instanceId" in action ? action.instanceId : undefined;
+    const skipReason =
+      hooks.signal?.aborted === true
+        ? "shutting down"
+        : (stopped ??
+          (instanceId !== undefined && failedInstances.has(instanceId)
+            ? "an earlier action on this instance failed"
+            : undefined));
+    if (skipReason !== undefined) {
+      const outcome: ActionOutcome = {
+        action,
+        description,
+        status: "skipped",
+        error: skipReason,
+        retryable: true,
+      };
+      outcomes.push(outcome);
+      hooks.onAction?.(manifest, outcome);
+      continue;
+    }
+    let outcome: ActionOutcome;
+    try {
+      await executor.execute(action, state, created);
+      outcome = { action, description, status: "done" };
+    } catch (error) {
+      const { code, message, retryable } = describeFailure(error);
+      outcome = { action, description, status: "failed", errorCode: code, error: message, retryable };
+      if (isInstanceAction(action)) failedInstances.add(instanceId ?? "");
+      else stopped = `an earlier action failed: ${description}`;
+    }
+    outcomes.push(outcome);
+    hooks.onAction?.(manifest, outcome);
+  }
+}
+
+function describeFailure(error: unknown): { code: string; message: string; retryable: boolean } {
+  if (error instanceof AwsApiError) {
+    const retryable = error.kind !== "terminal";
+    return { code: error.code, message: error.message, retryable };
+  }
+  if (error instanceof Error && "code" in error && typeof error.code === "string") {
+    return { code: error.code, message: error.message, retryable: false };
+  }
+  return {
+    code: "InternalError",
+    message: error instanceof Error ? error.message : String(error),
+    retryable: false,
+  };
+}

@@ -1,0 +1,37 @@
+import { pino, type DestinationStream, type Logger } from "pino";
+
+export type { Logger } from "pino";
+
+export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/** Field paths that may carry secrets; pino replaces their values before a line is written. */
+export const redactedPaths = [
+  "accessKeyId",
+  "secretAccessKey",
+  "sessionToken",
+  "credentials",
+  "authorization",
+  "token",
+  "*.accessKeyId",
+  "*.secretAccessKey",
+  "*.sessionToken",
+  "*.credentials",
+  "*.authorization",
+  "*.token",
+  "req.headers.authorization",
+  "req.headers.cookie",
+  "headers.authorization",
+];
+
+/** The one root logger: JSON lines, secrets redacted; components take children of it. */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  const options = {
+    level,
+    base: { service: "rolecall" },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: redactedPaths, censor: "[REDACTED]" },
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
+}

@@ -1,0 +1,82 @@
+import type { DesiredAccess } from "../desired/desired-access.js";
+import type { DiffContext, Issue, ManifestPlan } from "../diff/diff-context.js";
+import { diffIamChain, type ChainDiff } from "../diff/iam-chain-diff.js";
+import { assignInstances } from "../diff/instance-assignment.js";
+import { planPrune } from "../diff/prune.js";
+import type { Mode } from "../manifest/instance-access.js";
+import type { Snapshot } from "../observed/snapshot.js";
+
+export interface PassInput {
+  /** Manifests in force: valid now, or (in the daemon) last valid while their file is broken. */
+  readonly inForce: readonly DesiredAccess[];
+  /** Names of invalid manifests never seen valid: nothing of theirs is touched. */
+  readonly protectedNames: ReadonlySet<string>;
+  /** Some invalid file did not reveal its names: nothing is removed. */
+  readonly unnamedInvalid: boolean;
+  readonly allowMassPrune: boolean;
+  /** Mode for removed manifests' clean-up (the daemon's --mode). */
+  readonly defaultMode: Mode;
+}
+
+export interface PassPlan {
+  /** One plan per manifest in force, and one per removed manifest with something left in AWS. */
+  readonly manifests: ReadonlyMap<string, ManifestPlan>;
+  /** Why removal was held back this pass, if it was. */
+  readonly pruneSuspended: Issue | undefined;
+}
+
+/**
+ * The whole decision of a pass, as a pure function of the manifests and one snapshot: for every manifest, the
+ * ordered actions (with reasons), the drift, and the problems that keep it from converging.
+ */
+export function planPass(snapshot: Snapshot, input: PassInput): PassPlan {
+  const context: DiffContext = {
+    desired: new Map(input.inForce.map((desired) => [desired.manifest, desired])),
+    protectedNames: input.protectedNames,
+  };
+  const chains = new Map<string, ChainDiff>();
+  for (const desired of input.inForce) chains.set(desired.manifest, diffIamChain(desired, snapshot, context));
+  const blocked = new Set([...chains].filter(([, chain]) => chain.blocked).map(([name]) => name));
+  const instances = assignInstances(snapshot, context, blocked);
+
+  const reassigned = new Set<string>();
+  for (const diff of instances.values()) {
+    for (const status of diff.instances) if (status.association !== "excluded") reassigned.add(status.id);
+  }
+  const prune = planPrune(snapshot, context, {
+    unnamedInvalid: input.unnamedInvalid,
+    allowMassPrune: input.allowMassPrune,
+    reassignedInstances: reassigned,
+  });
+
+  const manifests = new Map<string, ManifestPlan>();
+  for (const desired of input.inForce) {
+    const chain = chains.get(desired.manifest);
+    const assigned = instances.get(desired.manifest);
+    const stale = prune.groups.get(desired.manifest);
+    manifests.set(desired.manifest, {
+      manifest: desired.manifest,
+      mode: desired.mode,
+      actions: [...(chain?.actions ?? []), ...(assigned?.actions ?? [])],
+      pruneActions: stale?.actions ?? [],
+      drift: [...(chain?.drift ?? []), ...(assigned?.drift ?? []), ...(stale?.drift ?? [])],
+      issues: [...(chain?.issues ?? []), ...(assigned?.issues ?? []), ...(stale?.issues ?? [])],
+      instances: assigned?.instances ?? [],
+      resources: chain?.resources ?? {},
+    });
+  }
+  for (const group of prune.groups.values()) {
+    if (manifests.has(group.manifest)) continue;
+    manifests.set(group.manifest, {
+      manifest: group.manifest,
+      mode: input.defaultMode,
+      actions: [],
+      pruneActions: group.actions,
+      drift: group.drift,
+      issues: group.issues,
+      instances: [],
+      resources: {},
+    });
+  }
+  return { manifests, pruneSuspended: prune.suspended };
+}
