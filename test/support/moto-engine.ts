@@ -1,0 +1,81 @@
+import { execFile } from "node:child_process";
+import { AwsActionExecutor } from "../../src/aws/aws-action-executor.js";
+import { createCallers, defaultAwsSettings, type AwsSettings } from "../../src/aws/aws-clients.js";
+import { CallCounter } from "../../src/aws/call-observer.js";
+import { Engine, type EngineOptions, type PassResult } from "../../src/engine/engine.js";
+import { loadManifestSet, type ManifestSet } from "../../src/manifest/load-manifest-set.js";
+import { readManifestDirectory } from "../../src/fs/read-manifest-files.js";
+import { passRequest } from "../../src/commands/load-manifests.js";
+import { cliPath, repoRoot } from "./cli.js";
+import { motoClients, motoEnv, type Moto } from "./moto.js";
+
+export const fastTestSettings: AwsSettings = {
+  ...defaultAwsSettings,
+  rateLimits: { iam: { perSecond: 1000, burst: 1000 }, ec2: { perSecond: 1000, burst: 1000 } },
+  retry: { ...defaultAwsSettings.retry, baseDelayMs: 10, maxDelayMs: 200 },
+};
+
+export const defaultEngineOptions: EngineOptions = {
+  iamPath: "/rolecall/",
+  partition: "aws",
+  defaultMode: "enforce",
+  allowMassPrune: false,
+  concurrency: 4,
+  readStrategy: "snapshot",
+};
+
+/** The engine wired as the CLI wires it, against moto, counting calls. */
+export function motoEngine(
+  moto: Moto,
+  options: Partial<EngineOptions> = {},
+  settings: AwsSettings = fastTestSettings,
+) {
+  const calls = new CallCounter();
+  const callers = createCallers(motoClients(moto), settings, calls);
+  const engine = new Engine(callers.iam, callers.ec2, new AwsActionExecutor(callers.iam, callers.ec2), {
+    ...defaultEngineOptions,
+    ...options,
+  });
+  return { engine, calls };
+}
+
+export async function loadDir(directory: string, options: Partial<EngineOptions> = {}): Promise<ManifestSet> {
+  const merged = { ...defaultEngineOptions, ...options };
+  return loadManifestSet(await readManifestDirectory(directory), {
+    iamPath: merged.iamPath,
+    partition: merged.partition,
+    defaultMode: merged.defaultMode,
+  });
+}
+
+/** plan (dry run) or apply of a directory, in-process. */
+export async function pass(engine: Engine, directory: string, dryRun: boolean): Promise<PassResult> {
+  const set = await loadDir(directory, engine.options);
+  return engine.runPass(passRequest(set), { dryRun });
+}
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built CLI against moto. */
+export function runCliOnMoto(
+  moto: Moto,
+  args: readonly string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [cliPath, ...args],
+      { cwd: repoRoot, env: { ...motoEnv(moto), ...extraEnv }, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error === null) resolve({ code: 0, stdout, stderr });
+        else if (typeof error.code === "number") resolve({ code: error.code, stdout, stderr });
+        else reject(new Error(error.message));
+      },
+    );
+  });
+}
