@@ -2,13 +2,16 @@ import {
   Composer,
   LineCounter,
   Parser,
+  isAlias,
   isMap,
-  isPair,
+  isNode,
   isScalar,
   isSeq,
   type CST,
   type Document,
   type Node,
+  type Pair,
+  type YAMLMap,
 } from "yaml";
 import type { ManifestError } from "./manifest-error.js";
 
@@ -101,17 +104,32 @@ export function parseDocuments(file: string, text: string): ParsedFile {
     // Duplicate keys leave a readable document: check it further so the author sees every problem at once.
     if (problems.length > 0 || doc.contents === null) continue;
     const start = position(doc.contents.range[0]);
+    const aliasBomb = (): ManifestError => ({
+      file,
+      ...start,
+      message: `document expands more than ${maxAliasCount} aliases (a YAML alias bomb?); manifests need no aliases`,
+      pointer: "",
+      code: "AliasLimit",
+    });
+    // Counted before toJS: it resolves each alias by scanning the whole document, so thousands of aliases (each
+    // within the library's expansion limit) would take quadratic time.
+    const aliases = aliasesOf(doc.contents);
+    if (aliases.count > maxAliasCount) {
+      errors.push(aliasBomb());
+      continue;
+    }
+    if (aliases.unresolved !== undefined) {
+      const { source, offset } = aliases.unresolved;
+      errors.push(
+        errorAt(offset, "YamlSyntax", `alias *${source} refers to no anchor &${source} defined before it`),
+      );
+      continue;
+    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount });
     } catch {
-      errors.push({
-        file,
-        ...start,
-        message: `document expands more than ${maxAliasCount} aliases (a YAML alias bomb?); manifests need no aliases`,
-        pointer: "",
-        code: "AliasLimit",
-      });
+      errors.push(aliasBomb()); // few aliases, but expanding to too many nodes: the billion laughs
       continue;
     }
     documents.push({
@@ -160,6 +178,34 @@ function duplicateKeyOffsets(root: unknown): number[] {
   return offsets.sort((a, b) => a - b);
 }
 
+/** How many aliases a document holds, and the first (in source order) with no anchor of its name before it. */
+function aliasesOf(root: unknown): {
+  count: number;
+  unresolved: { source: string; offset: number } | undefined;
+} {
+  const firstAnchor = new Map<string, number>();
+  const aliases: { source: string; offset: number }[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isAlias(node)) {
+      aliases.push({ source: node.source, offset: node.range?.[0] ?? 0 });
+    } else if (isNode(node) && node.anchor !== undefined) {
+      const offset = node.range?.[0] ?? 0;
+      firstAnchor.set(node.anchor, Math.min(offset, firstAnchor.get(node.anchor) ?? offset));
+    }
+    if (isMap(node)) {
+      for (const pair of node.items) stack.push(pair.key, pair.value);
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  const unresolved = aliases
+    .sort((a, b) => a.offset - b.offset)
+    .find((alias) => !((firstAnchor.get(alias.source) ?? Infinity) < alias.offset));
+  return { count: aliases.length, unresolved };
+}
+
 /** Offset of the first collection nested deeper than allowed, found without recursion so a bomb cannot overflow the stack. */
 function findTooDeep(root: CST.Token): number | undefined {
   const stack: { token: CST.Token | undefined; depth: number }[] = [{ token: root, depth: 0 }];
@@ -183,6 +229,18 @@ function locator(
   doc: Document.Parsed,
   position: (offset: number) => SourcePosition,
 ): SourceDocument["locate"] {
+  // Keys of each mapping, indexed on first use: a document with thousands of errors must not rescan its mappings
+  // for each one. The last pair of a key wins, as it does in the parsed value the errors are about.
+  const indexes = new WeakMap<object, Map<string, Pair>>();
+  const pairsOf = (map: YAMLMap): Map<string, Pair> => {
+    let index = indexes.get(map);
+    if (index === undefined) {
+      index = new Map();
+      for (const item of map.items) if (isScalar(item.key)) index.set(String(item.key.value), item);
+      indexes.set(map, index);
+    }
+    return index;
+  };
   return (pointer, prefer = "value") => {
     let node: unknown = doc.contents;
     let best: Node | null = doc.contents;
@@ -190,9 +248,7 @@ function locator(
     for (const segment of pointer) {
       keyOfLast = null;
       if (isMap(node)) {
-        const pair = node.items.find(
-          (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === segment,
-        );
+        const pair = pairsOf(node).get(segment);
         if (pair === undefined) break;
         keyOfLast = isScalar(pair.key) ? pair.key : null;
         node = pair.value;
