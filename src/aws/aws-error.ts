@@ -147,16 +147,14 @@ export function classifyAwsError(error: unknown, context: ClassifyContext): AwsA
   if (transient.has(code) || (networkCode !== undefined && networkCodes.has(networkCode)))
     return make("transient");
   if (code === "AbortError" || code === "RequestAbortedError") return make("transient", "RequestAborted");
+  // No code from the body: a generic Error, or smithy's default error named after the status ("500").
+  const unnamed = code === "Error" || code === "UnknownError" || code === "Unknown" || /^\d{3}$/.test(code);
   if (httpStatus !== undefined && httpStatus >= 500) {
     // A 5xx whose body the SDK could not even parse (proxies, emulators) still says "try again".
-    return make("transient", code === "Error" || code === "UnknownError" ? `HTTP${httpStatus}` : code);
+    return make("transient", unnamed ? `HTTP${httpStatus}` : code);
   }
-  if (httpStatus === 429) return make("throttled", code === "Error" ? "HTTP429" : code);
-  if (
-    httpStatus === undefined &&
-    (code === "Error" || code === "UnknownError") &&
-    /socket|network|connect|timeout|hang up/i.test(message)
-  ) {
+  if (httpStatus === 429) return make("throttled", unnamed ? "HTTP429" : code);
+  if (httpStatus === undefined && unnamed && /socket|network|connect|timeout|hang up/i.test(message)) {
     return make("transient", "NetworkError");
   }
   return make("terminal");
