@@ -60,6 +60,9 @@ export class AwsCaller {
   async send<Output>(command: AwsCommand, options: CallOptions = {}): Promise<Output> {
     const operation = command.constructor.name.replace(/Command$/, "");
     const started = this.clock.now();
+    // Counted apart: maxAttempts bounds throttling and transient failures, the budget bounds propagation waits.
+    let failures = 0;
+    let propagationWaits = 0;
     for (let attempt = 1; ; attempt += 1) {
       await this.limiter.acquire();
       this.observer.request(this.service, operation);
@@ -96,17 +99,17 @@ export class AwsCaller {
           },
           "aws call failed",
         );
-        const delay = this.backoff(
-          attempt,
-          error.kind === "eventual-consistency" ? 1000 : this.retry.baseDelayMs,
-        );
         if (error.kind === "throttled" || error.kind === "transient") {
-          if (attempt >= this.retry.maxAttempts) throw error;
+          failures += 1;
+          if (failures >= this.retry.maxAttempts) throw error;
+          const delay = this.backoff(failures, this.retry.baseDelayMs);
           if (error.kind === "throttled") this.limiter.pauseFor(delay);
           await this.clock.sleep(delay);
           continue;
         }
         if (error.kind === "eventual-consistency") {
+          propagationWaits += 1;
+          const delay = this.backoff(propagationWaits, 1000);
           if (this.clock.now() - started + delay > this.retry.propagationBudgetMs) throw error;
           await this.clock.sleep(delay);
           continue;
