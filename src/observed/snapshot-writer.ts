@@ -3,6 +3,7 @@ import type { Tags } from "../desired/ownership.js";
 import {
   nameFromArn,
   type ObservedAssociation,
+  type ObservedInstance,
   type ObservedInstanceProfile,
   type ObservedPolicy,
   type ObservedRole,
@@ -18,22 +19,43 @@ export class SnapshotWriter {
   private readonly roles: Map<string, ObservedRole>;
   private readonly profiles: Map<string, ObservedInstanceProfile>;
   private readonly associations: Map<string, ObservedAssociation>;
+  private instances: ReadonlyMap<string, ObservedInstance>;
 
-  constructor(private readonly base: Snapshot) {
+  constructor(base: Snapshot) {
     this.policies = new Map(base.policies);
     this.roles = new Map(base.roles);
     this.profiles = new Map(base.instanceProfiles);
     this.associations = new Map(base.associations);
+    this.instances = base.instances;
   }
 
+  /** A copy, safe to keep while this writer goes on changing. */
   snapshot(): Snapshot {
     return {
       policies: new Map(this.policies),
       roles: new Map(this.roles),
       instanceProfiles: new Map(this.profiles),
-      instances: this.base.instances,
+      instances: new Map(this.instances),
       associations: new Map(this.associations),
     };
+  }
+
+  /** The live state, without copying: for planning right now, not for keeping. */
+  view(): Snapshot {
+    return {
+      policies: this.policies,
+      roles: this.roles,
+      instanceProfiles: this.profiles,
+      instances: this.instances,
+      associations: this.associations,
+    };
+  }
+
+  /** Takes instances and associations from a fresher read of EC2 (see refreshInstances). */
+  takeEc2State(fresh: Snapshot): void {
+    this.instances = fresh.instances;
+    this.associations.clear();
+    for (const [id, association] of fresh.associations) this.associations.set(id, association);
   }
 
   policy(name: string): ObservedPolicy | undefined {

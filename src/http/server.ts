@@ -1,0 +1,96 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
+import type { Logger } from "../observability/logger.js";
+import type { StatusDocument, ManifestStatusView } from "../status/status-store.js";
+import { bearerTokenMatches } from "./bearer-token.js";
+import { renderStatusPage } from "./status-page.js";
+
+export interface ServerDeps {
+  readonly status: { document(): StatusDocument; manifest(name: string): ManifestStatusView | undefined };
+  readonly isReady: () => boolean;
+  readonly registry: Registry;
+  /** When set, /status requires `Authorization: Bearer <token>`. */
+  readonly statusToken?: string | undefined;
+  readonly logger?: Logger;
+}
+
+/** The HTTP API, built apart from listen() so tests drive it with inject(). It only reads; it changes nothing. */
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const logger: FastifyBaseLogger | undefined = deps.logger;
+  const app: FastifyInstance = Fastify({
+    ...(logger === undefined ? { logger: false } : { loggerInstance: logger }),
+    // Probes and scrapes every few seconds would drown the controller's own log lines.
+    logController: new LogController({ disableRequestLogging: true }),
+    // No route takes a body; anything larger than this is refused before it is read.
+    bodyLimit: 1024,
+    maxParamLength: 200,
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
+    const statusCode =
+      error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500
+        ? error.statusCode
+        : 500;
+    if (statusCode === 500) request.log.error({ err: error }, "request failed");
+    // Clients get a short reason, never a stack trace.
+    void reply
+      .code(statusCode)
+      .send({ error: statusCode === 500 ? "internal error" : (error.message ?? "bad request") });
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    void reply.code(404).send({ error: "not found" });
+  });
+
+  app.get("/healthz", () => ({ status: "ok" }));
+
+  app.get("/readyz", (_request, reply) => {
+    if (deps.isReady()) return { status: "ready" };
+    return reply
+      .code(503)
+      .send({ status: "not ready", reason: "manifests not loaded or first full pass not finished" });
+  });
+
+  const authorized = (header: string | undefined) =>
+    deps.statusToken === undefined || bearerTokenMatches(header, deps.statusToken);
+
+  app.get("/status", (request, reply) => {
+    if (!authorized(request.headers.authorization)) {
+      return reply
+        .code(401)
+        .header("www-authenticate", 'Bearer realm="rolecall"')
+        .send({ error: "unauthorized" });
+    }
+    const document = deps.status.document();
+    if (prefersHtml(request.headers.accept))
+      return reply.type("text/html; charset=utf-8").send(renderStatusPage(document));
+    return document;
+  });
+
+  app.get<{ Params: { name: string } }>("/status/:name", (request, reply) => {
+    if (!authorized(request.headers.authorization)) {
+      return reply
+        .code(401)
+        .header("www-authenticate", 'Bearer realm="rolecall"')
+        .send({ error: "unauthorized" });
+    }
+    const manifest = deps.status.manifest(request.params.name);
+    if (manifest === undefined)
+      return reply.code(404).send({ error: `no manifest named "${request.params.name}"` });
+    return manifest;
+  });
+
+  app.get("/metrics", async (_request, reply) => {
+    const body = await deps.registry.metrics();
+    return reply.type(deps.registry.contentType).send(body);
+  });
+
+  return app;
+}
+
+function prefersHtml(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  const html = accept.indexOf("text/html");
+  const json = accept.indexOf("application/json");
+  return html !== -1 && (json === -1 || html < json);
+}

@@ -1,0 +1,80 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { AwsService } from "../aws/aws-error.js";
+import type { CallObserver } from "../aws/call-observer.js";
+
+/** rolecall's metrics, on a registry of their own (never the global one). No manifest or resource names as labels. */
+export class Metrics implements CallObserver {
+  readonly registry = new Registry();
+  readonly reconcileTotal = new Counter({
+    name: "rolecall_reconcile_total",
+    help: "Reconciles of a manifest, by result (converged, pending, drifted, failed).",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+  readonly reconcileErrors = new Counter({
+    name: "rolecall_reconcile_errors_total",
+    help: "Reconciles that ended in an error.",
+    registers: [this.registry],
+  });
+  readonly reconcileDuration = new Histogram({
+    name: "rolecall_reconcile_duration_seconds",
+    help: "Time to reconcile one manifest, including its AWS calls.",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+  readonly manifests = new Gauge({
+    name: "rolecall_manifests",
+    help: "Manifests by state (valid, invalid, ready, drifted, conflict).",
+    labelNames: ["state"] as const,
+    registers: [this.registry],
+  });
+  readonly driftDetected = new Counter({
+    name: "rolecall_drift_detected_total",
+    help: "Reconciles that found AWS differing from a manifest.",
+    registers: [this.registry],
+  });
+  readonly awsRequests = new Counter({
+    name: "rolecall_aws_api_requests_total",
+    help: "AWS API requests sent (every attempt), by service and operation.",
+    labelNames: ["service", "operation"] as const,
+    registers: [this.registry],
+  });
+  readonly awsErrors = new Counter({
+    name: "rolecall_aws_api_request_errors_total",
+    help: "AWS API requests that failed, by service, operation and error code.",
+    labelNames: ["service", "operation", "code"] as const,
+    registers: [this.registry],
+  });
+  readonly workqueueDepth = new Gauge({
+    name: "rolecall_workqueue_depth",
+    help: "Manifests waiting for, backing off before, or in reconciliation.",
+    registers: [this.registry],
+  });
+  readonly lastResync = new Gauge({
+    name: "rolecall_last_resync_timestamp_seconds",
+    help: "When the last full resync finished (Unix time).",
+    registers: [this.registry],
+  });
+  readonly resyncDuration = new Histogram({
+    name: "rolecall_resync_duration_seconds",
+    help: "Time of a full resync: reading the snapshot and planning every manifest.",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  request(service: AwsService, operation: string): void {
+    this.awsRequests.inc({ service, operation });
+  }
+
+  error(service: AwsService, operation: string, code: string): void {
+    this.awsErrors.inc({ service, operation, code });
+  }
+
+  setManifestCounts(counts: Record<string, number>): void {
+    for (const [state, value] of Object.entries(counts)) this.manifests.set({ state }, value);
+  }
+}

@@ -1,0 +1,404 @@
+import type { InstanceStatus, Issue } from "../diff/diff-context.js";
+import type { ManifestResult } from "../engine/engine.js";
+import type { ManifestError } from "../manifest/manifest-error.js";
+import type { Mode } from "../manifest/instance-access.js";
+import type { Reason } from "../plan/action.js";
+import { setConditions, type Condition, type ConditionInput } from "./conditions.js";
+
+export interface ActionRecord {
+  readonly description: string;
+  readonly status: "done" | "failed" | "skipped" | "planned";
+  readonly errorCode?: string;
+  readonly error?: string;
+}
+
+export interface ReconcileRecord {
+  readonly at: string;
+  readonly reconcileId: string;
+  readonly result: ManifestResult["status"];
+  readonly durationMs: number;
+  readonly actions: readonly ActionRecord[];
+  readonly error: string | null;
+}
+
+export interface ManifestStatusView {
+  readonly name: string;
+  readonly file: string | null;
+  readonly generation: string | null;
+  readonly mode: Mode;
+  readonly conditions: readonly Condition[];
+  readonly drift: readonly Reason[];
+  readonly instances: readonly InstanceStatus[];
+  readonly resources: {
+    readonly policyArn?: string;
+    readonly roleArn?: string;
+    readonly instanceProfileArn?: string;
+  };
+  readonly warnings: readonly string[];
+  readonly lastReconcile: ReconcileRecord | null;
+  readonly history: readonly ReconcileRecord[];
+}
+
+export interface StatusDocument {
+  readonly summary: {
+    readonly manifests: number;
+    readonly ready: number;
+    readonly drifted: number;
+    readonly invalid: number;
+    readonly conflicts: number;
+    readonly lastResyncAt: string | null;
+  };
+  readonly manifests: readonly ManifestStatusView[];
+  /** Manifests removed from the directory whose resources are still being cleaned up (or retained). */
+  readonly removed: readonly ManifestStatusView[];
+  readonly errors: readonly {
+    file: string;
+    line: number;
+    column: number;
+    message: string;
+    pointer: string;
+  }[];
+  /** Daemon-wide conditions: unreadable directory, removals held back. */
+  readonly notices: readonly { readonly reason: string; readonly message: string }[];
+}
+
+/** A manifest as the latest directory read knows it. */
+export interface ManifestEntry {
+  readonly name: string;
+  readonly file: string;
+  readonly generation: string;
+  readonly mode: Mode;
+  /** Undefined when the file's current content is valid; otherwise why not (the last valid version may be in force). */
+  readonly invalid?: { readonly message: string; readonly inForceGeneration: string | undefined };
+}
+
+const historyLength = 10;
+
+interface Entry {
+  name: string;
+  file: string | null;
+  generation: string | null;
+  mode: Mode;
+  removed: boolean;
+  valid: ConditionInput;
+  conditions: Condition[];
+  drift: readonly Reason[];
+  instances: readonly InstanceStatus[];
+  resources: ManifestStatusView["resources"];
+  warnings: readonly string[];
+  issues: readonly Issue[];
+  result: ManifestResult["status"] | undefined;
+  resultError: string | null;
+  history: ReconcileRecord[];
+}
+
+/**
+ * What the daemon knows, per manifest, for /status and /metrics. Only the daemon writes it; the HTTP server only
+ * reads it.
+ */
+export class StatusStore {
+  private readonly entries = new Map<string, Entry>();
+  private errors: readonly ManifestError[] = [];
+  private readonly notices = new Map<string, string>();
+  private lastResyncAt: string | null = null;
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  /** Takes the latest directory read: which manifests exist, which are valid, the files' errors. */
+  setManifests(entries: readonly ManifestEntry[], errors: readonly ManifestError[]): void {
+    this.errors = errors;
+    const present = new Set(entries.map((entry) => entry.name));
+    for (const entry of entries) {
+      const existing = this.entries.get(entry.name);
+      const valid: ConditionInput =
+        entry.invalid === undefined
+          ? {
+              type: "Valid",
+              status: "True",
+              reason: "ManifestValid",
+              message: "the manifest is valid",
+              observedGeneration: entry.generation,
+            }
+          : {
+              type: "Valid",
+              status: "False",
+              reason: "ManifestInvalid",
+              message:
+                entry.invalid.inForceGeneration === undefined
+                  ? `${entry.invalid.message}; no valid version was ever seen, so nothing of this manifest is changed or removed`
+                  : `${entry.invalid.message}; the last valid version (generation ${entry.invalid.inForceGeneration}) stays in force`,
+              observedGeneration: entry.generation,
+            };
+      if (existing === undefined) {
+        this.entries.set(entry.name, this.fresh(entry.name, entry.file, entry.generation, entry.mode, valid));
+      } else {
+        existing.file = entry.file;
+        existing.generation = entry.generation;
+        existing.mode = entry.mode;
+        existing.removed = false;
+        existing.valid = valid;
+      }
+      this.refresh(entry.name);
+    }
+    for (const [name, entry] of this.entries) {
+      if (!present.has(name) && !entry.removed) {
+        entry.removed = true;
+        entry.file = null;
+        entry.valid = {
+          type: "Valid",
+          status: "False",
+          reason: "ManifestRemoved",
+          message: "the manifest was removed from the directory",
+          observedGeneration: entry.generation ?? "",
+        };
+        this.refresh(name);
+      }
+    }
+  }
+
+  /** Records a removed manifest seen only in AWS (after a restart), so its clean-up shows up. */
+  trackRemoved(name: string, mode: Mode): void {
+    if (this.entries.has(name)) return;
+    const entry = this.fresh(name, null, null, mode, {
+      type: "Valid",
+      status: "False",
+      reason: "ManifestRemoved",
+      message: "no manifest of this name exists; its resources in AWS are being removed or retained",
+      observedGeneration: "",
+    });
+    entry.removed = true;
+    this.entries.set(name, entry);
+    this.refresh(name);
+  }
+
+  /** A removed manifest whose resources are all gone: forget it. */
+  forget(name: string): void {
+    const entry = this.entries.get(name);
+    if (entry?.removed === true) this.entries.delete(name);
+  }
+
+  recordReconcile(result: ManifestResult, record: ReconcileRecord): void {
+    const entry = this.entries.get(result.manifest);
+    if (entry === undefined) return;
+    // Drift repaired by this reconcile is history (in lastReconcile), not outstanding drift.
+    entry.drift = result.status === "converged" ? [] : result.plan.drift;
+    entry.instances = result.plan.instances;
+    entry.resources = result.plan.resources;
+    entry.issues = result.plan.issues;
+    entry.warnings = result.warnings;
+    entry.result = result.status;
+    entry.resultError = record.error;
+    entry.history = [record, ...entry.history].slice(0, historyLength);
+    this.refresh(result.manifest);
+  }
+
+  setNotice(reason: string, message: string | undefined): void {
+    if (message === undefined) this.notices.delete(reason);
+    else this.notices.set(reason, message);
+  }
+
+  markResync(at: Date): void {
+    this.lastResyncAt = at.toISOString();
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  manifest(name: string): ManifestStatusView | undefined {
+    const entry = this.entries.get(name);
+    return entry === undefined ? undefined : view(entry);
+  }
+
+  document(): StatusDocument {
+    const all = [...this.entries.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const present = all.filter((entry) => !entry.removed);
+    const isTrue = (entry: Entry, type: Condition["type"]) =>
+      entry.conditions.some((condition) => condition.type === type && condition.status === "True");
+    return {
+      summary: {
+        manifests: present.length,
+        ready: present.filter((entry) => isTrue(entry, "Ready")).length,
+        drifted: present.filter((entry) => isTrue(entry, "Drifted")).length,
+        invalid: new Set(this.errors.map((error) => error.file)).size,
+        conflicts: present.filter((entry) => isTrue(entry, "Conflict")).length,
+        lastResyncAt: this.lastResyncAt,
+      },
+      manifests: present.map(view),
+      removed: all.filter((entry) => entry.removed).map(view),
+      errors: this.errors.map(({ file, line, column, message, pointer }) => ({
+        file,
+        line,
+        column,
+        message,
+        pointer,
+      })),
+      notices: [...this.notices].map(([reason, message]) => ({ reason, message })),
+    };
+  }
+
+  /** Counts per state, for the rolecall_manifests gauge. */
+  counts(): Record<"valid" | "invalid" | "ready" | "drifted" | "conflict", number> {
+    const present = [...this.entries.values()].filter((entry) => !entry.removed);
+    const has = (entry: Entry, type: Condition["type"], status: Condition["status"] = "True") =>
+      entry.conditions.some((condition) => condition.type === type && condition.status === status);
+    return {
+      valid: present.filter((entry) => has(entry, "Valid")).length,
+      invalid: present.filter((entry) => has(entry, "Valid", "False")).length,
+      ready: present.filter((entry) => has(entry, "Ready")).length,
+      drifted: present.filter((entry) => has(entry, "Drifted")).length,
+      conflict: present.filter((entry) => has(entry, "Conflict")).length,
+    };
+  }
+
+  private fresh(
+    name: string,
+    file: string | null,
+    generation: string | null,
+    mode: Mode,
+    valid: ConditionInput,
+  ): Entry {
+    return {
+      name,
+      file,
+      generation,
+      mode,
+      removed: false,
+      valid,
+      conditions: [],
+      drift: [],
+      instances: [],
+      resources: {},
+      warnings: [],
+      issues: [],
+      result: undefined,
+      resultError: null,
+      history: [],
+    };
+  }
+
+  /** Recomputes an entry's conditions from what is known of it. */
+  private refresh(name: string): void {
+    const entry = this.entries.get(name);
+    if (entry === undefined) return;
+    const generation = entry.generation ?? "";
+    const conditions: ConditionInput[] = [entry.valid];
+    const errorIssue = entry.issues.find((issue) => issue.severity === "error");
+    let synced: ConditionInput;
+    switch (entry.result) {
+      case undefined:
+        synced = {
+          type: "Synced",
+          status: "Unknown",
+          reason: "Pending",
+          message: "not reconciled yet",
+          observedGeneration: generation,
+        };
+        break;
+      case "converged":
+        synced = {
+          type: "Synced",
+          status: "True",
+          reason: "Converged",
+          message: "AWS matches the manifest",
+          observedGeneration: generation,
+        };
+        break;
+      case "pending":
+        synced = {
+          type: "Synced",
+          status: "Unknown",
+          reason: "Reconciling",
+          message: "changes are being made",
+          observedGeneration: generation,
+        };
+        break;
+      case "drifted":
+        synced = {
+          type: "Synced",
+          status: "False",
+          reason: "ObserveOnly",
+          message: `observe mode: ${entry.drift.length} difference(s) reported, nothing changed`,
+          observedGeneration: generation,
+        };
+        break;
+      case "failed":
+        synced = {
+          type: "Synced",
+          status: "False",
+          reason: errorIssue?.code ?? "ReconcileFailed",
+          message: errorIssue?.message ?? entry.resultError ?? "the last reconcile failed",
+          observedGeneration: generation,
+        };
+        break;
+    }
+    conditions.push(synced);
+    const drifted = entry.drift.length > 0 && entry.result !== "converged";
+    if (drifted || entry.mode === "observe") {
+      conditions.push({
+        type: "Drifted",
+        status: drifted ? "True" : "False",
+        reason: drifted ? "DriftDetected" : "NoDrift",
+        message: drifted
+          ? entry.drift.map((item) => `${item.resource} ${item.field}`).join("; ")
+          : "AWS matches the manifest",
+        observedGeneration: generation,
+      });
+    }
+    const conflict = entry.issues.find((issue) => conflictCodes.has(issue.code));
+    if (conflict !== undefined) {
+      conditions.push({
+        type: "Conflict",
+        status: "True",
+        reason: conflict.code,
+        message: conflict.message,
+        observedGeneration: generation,
+      });
+    }
+    const ready =
+      entry.valid.status === "True" && synced.status === "True" && !drifted && errorIssue === undefined;
+    conditions.push({
+      type: "Ready",
+      status: ready ? "True" : entry.result === undefined || entry.result === "pending" ? "Unknown" : "False",
+      reason: ready
+        ? "Converged"
+        : entry.removed
+          ? "ManifestRemoved"
+          : entry.valid.status !== "True"
+            ? "ManifestInvalid"
+            : synced.reason,
+      message: ready
+        ? "the manifest is in force and AWS matches it"
+        : synced.status === "True"
+          ? entry.valid.message
+          : synced.message,
+      observedGeneration: generation,
+    });
+    entry.conditions = setConditions(entry.conditions, conditions, this.now().toISOString());
+  }
+}
+
+const conflictCodes = new Set<string>([
+  "NotOwned",
+  "OwnedByInvalidManifest",
+  "OwnedByOtherManifest",
+  "InstanceClaimedByManifests",
+  "ForeignInstanceProfile",
+  "InstanceClaimedByInvalidManifest",
+]);
+
+function view(entry: Entry): ManifestStatusView {
+  return {
+    name: entry.name,
+    file: entry.file,
+    generation: entry.generation,
+    mode: entry.mode,
+    conditions: entry.conditions,
+    drift: entry.drift,
+    instances: entry.instances,
+    resources: entry.resources,
+    warnings: entry.warnings,
+    lastReconcile: entry.history[0] ?? null,
+    history: entry.history,
+  };
+}
