@@ -139,22 +139,31 @@ async function readAtMost(file: string, limit: number, expected: number): Promis
   }
 }
 
-/** Reads what `validate PATH…` was given: files as they are, directories recursively. */
+/**
+ * Reads what `validate PATH…` was given: files as they are, directories recursively. A file reached twice (named
+ * and inside a named directory, or `dir` and `./dir`) is read once, or it would clash with itself as a duplicate.
+ */
 export async function readManifestPaths(paths: readonly string[]): Promise<ManifestFileInput[]> {
   const inputs: ManifestFileInput[] = [];
+  const seen = new Set<string>();
+  const push = (...added: ManifestFileInput[]) => {
+    for (const input of added) {
+      const key = path.resolve(input.file);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inputs.push(input);
+    }
+  };
   for (const given of paths) {
     let isDirectory = false;
     try {
       isDirectory = (await lstat(given)).isDirectory() || (await stat(given)).isDirectory();
     } catch (error) {
-      inputs.push({
-        file: given,
-        error: fileError(given, "FileUnreadable", `cannot read: ${errorCode(error)}`),
-      });
+      push({ file: given, error: fileError(given, "FileUnreadable", `cannot read: ${errorCode(error)}`) });
       continue;
     }
-    if (isDirectory) inputs.push(...(await readManifestDirectory(given)));
-    else inputs.push(await readManifestFile(given));
+    if (isDirectory) push(...(await readManifestDirectory(given)));
+    else push(await readManifestFile(given));
   }
   return inputs;
 }

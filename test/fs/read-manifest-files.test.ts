@@ -220,6 +220,18 @@ describe("readManifestPaths", () => {
     expect(errors(inputs, root)).toEqual([["missing", "FileUnreadable", "cannot read: ENOENT"]]);
   });
 
+  it("reads a file reached twice only once, so it cannot clash with itself", async () => {
+    const root = await temp.make();
+    await layout(root, ["dir/a.yaml", "dir/b.yaml"]);
+    const inputs = await readManifestPaths([
+      path.join(root, "dir", "a.yaml"),
+      path.join(root, "dir"),
+      path.join(root, "dir") + path.sep,
+      path.join(root, "dir", ".", "b.yaml"),
+    ]);
+    expect(files(inputs, root)).toEqual(["dir/a.yaml", "dir/b.yaml"]);
+  });
+
   it("treats a symlink to a directory as a directory", async () => {
     const root = await temp.make();
     await layout(root, ["real/m.yaml"]);
