@@ -98,13 +98,18 @@ export function diffIamChain(desired: DesiredAccess, snapshot: Snapshot, context
     const ownerCheck = expectOwner === undefined ? {} : { expectOwner };
     if (policyClaim?.kind === "takeover" || policy.tags !== undefined || roleRetagged) {
       const changes =
-        policyClaim?.kind === "takeover" || policy.tags === undefined
+        policyClaim?.kind === "takeover"
           ? {
               set: desired.tags,
               remove:
                 policy.tags?.[ownershipTagKeys.orphaned] === undefined ? [] : [ownershipTagKeys.orphaned],
             }
-          : tagChanges(policy.tags, desired.tags);
+          : policy.tags === undefined
+            ? // Tags not read: the role's stand witness. What the role lacked or carried too much (the orphaned
+              // mark of a manifest that comes back), the policy, tagged alongside it, did too.
+              // (UntagPolicy of a key the policy lacks is a no-op.)
+              { set: roleTags?.set, remove: roleTags?.remove ?? [] }
+            : tagChanges(policy.tags, desired.tags);
       const reason = {
         resource: policyLabel,
         field: "tags",
@@ -129,7 +134,7 @@ export function diffIamChain(desired: DesiredAccess, snapshot: Snapshot, context
       if (policy.versions.length >= maxPolicyVersions) {
         const oldest = [...policy.versions]
           .filter((version) => !version.isDefault)
-          .sort((a, b) => a.createdAt - b.createdAt)[0];
+          .sort((a, b) => a.createdAt - b.createdAt || versionNumber(a.id) - versionNumber(b.id))[0];
         if (oldest !== undefined) {
           actions.push({
             kind: "deletePolicyVersion",
@@ -326,6 +331,15 @@ export function diffIamChain(desired: DesiredAccess, snapshot: Snapshot, context
   }
 
   return { actions, drift: dedupeReasons(drift), issues, resources, blocked: false };
+}
+
+/**
+ * IAM numbers versions v1, v2, … in creation order and never reuses a number. CreateDate has one-second
+ * precision on AWS, so versions made by a script in the same second tie on it; the number settles which is older.
+ */
+function versionNumber(id: string): number {
+  const parsed = Number(/^v(\d+)$/i.exec(id)?.[1]);
+  return Number.isFinite(parsed) ? parsed : Number.MAX_SAFE_INTEGER;
 }
 
 function dedupeReasons(reasons: Reason[]): Reason[] {

@@ -83,7 +83,14 @@ export function planPrune(snapshot: Snapshot, context: DiffContext, options: Pru
 
   const groups = new Map<string, PruneGroup>();
   for (const [manifest, resources] of candidates) {
-    const group = planGroup(manifest, !context.desired.has(manifest), resources, snapshot, options);
+    const group = planGroup(
+      manifest,
+      !context.desired.has(manifest),
+      resources,
+      snapshot,
+      options,
+      wanted.instanceProfile,
+    );
     if (group.actions.length > 0 || group.issues.length > 0) groups.set(manifest, group);
   }
   for (const name of unknownPolicies) {
@@ -153,6 +160,7 @@ function planGroup(
   resources: readonly Owned[],
   snapshot: Snapshot,
   options: PruneOptions,
+  wantedProfiles: ReadonlySet<string>,
 ): PruneGroup {
   const actions: Action[] = [];
   const drift: Reason[] = [];
@@ -231,6 +239,10 @@ function planGroup(
       if (other.roleNames.some((held) => iamNameKey(held) === iamNameKey(role.name))) {
         const owner = other.tags === undefined ? undefined : readOwnership(other.tags);
         if (owner?.managed === true) {
+          // A profile that a manifest in force wants (one that renamed its role): that manifest's converging
+          // actions, which run before any removal, already take the role out. A second removal is a wasted
+          // mutating call on AWS (NoSuchEntity) and fails outright on moto (HTTP 500).
+          if (wantedProfiles.has(iamNameKey(other.name))) continue;
           actions.push({
             kind: "removeRoleFromInstanceProfile",
             manifest,
