@@ -1,0 +1,236 @@
+import { describe, expect, it } from "vitest";
+import type { DesiredAccess } from "../../src/desired/desired-access.js";
+import { ownershipTags } from "../../src/desired/ownership.js";
+import type { DiffContext } from "../../src/diff/diff-context.js";
+import { assignInstances } from "../../src/diff/instance-assignment.js";
+import type { Snapshot } from "../../src/observed/snapshot.js";
+import { desiredFor } from "../support/desired-fixtures.js";
+import {
+  associationOf,
+  chainOf,
+  instance,
+  snapshotOf,
+  type SnapshotParts,
+} from "../support/snapshot-fixtures.js";
+
+const web = desiredFor("web");
+const webReplace = desiredFor("web", { onConflict: "replace" });
+const db = desiredFor("db");
+
+const contextOf = (desired: DesiredAccess[], protectedNames: string[] = []): DiffContext => ({
+  desired: new Map(desired.map((item) => [item.manifest, item])),
+  protectedNames: new Set(protectedNames),
+});
+
+/** The snapshot with every manifest's chain in place, plus the given instances and associations. */
+function withChains(desired: DesiredAccess[], parts: SnapshotParts): Snapshot {
+  const chains = desired.map((item) => chainOf(item));
+  return snapshotOf({
+    policies: chains.map((chain) => chain.policy),
+    roles: chains.map((chain) => chain.role),
+    ...parts,
+    profiles: [...chains.map((chain) => chain.profile), ...(parts.profiles ?? [])],
+  });
+}
+
+const foreignProfile = {
+  name: "HandMadeProfile",
+  arn: "arn:aws:iam::123456789012:instance-profile/HandMadeProfile",
+  path: "/",
+  roleNames: ["x"],
+  tags: {},
+};
+
+function assign(
+  desired: DesiredAccess[],
+  parts: SnapshotParts,
+  options: { blocked?: string[]; protectedNames?: string[] } = {},
+) {
+  return assignInstances(
+    withChains(desired, parts),
+    contextOf(desired, options.protectedNames),
+    new Set(options.blocked ?? []),
+  );
+}
+
+describe("assignInstances", () => {
+  it("a selected instance without a profile is associated", () => {
+    const result = assign([web], { instances: [instance("i-1", { app: "web" })] });
+    const plan = result.get("web")!;
+    expect(plan.actions).toEqual([
+      expect.objectContaining({
+        kind: "associateInstanceProfile",
+        instanceId: "i-1",
+        profileName: web.instanceProfile.name,
+      }),
+    ]);
+    expect(plan.instances).toEqual([{ id: "i-1", state: "running", association: "pending" }]);
+  });
+
+  it("an instance already holding the profile needs nothing (associating counts as pending)", () => {
+    const result = assign([web], {
+      instances: [instance("i-1", { app: "web" }), instance("i-2", { app: "web" })],
+      associations: [
+        associationOf("i-1", web.instanceProfile.name),
+        associationOf("i-2", web.instanceProfile.name, "associating"),
+      ],
+    });
+    const plan = result.get("web")!;
+    expect(plan.actions).toEqual([]);
+    expect(plan.drift).toEqual([]);
+    expect(plan.instances).toEqual([
+      { id: "i-1", state: "running", association: "associated" },
+      { id: "i-2", state: "running", association: "pending" },
+    ]);
+  });
+
+  it("onConflict skip: a foreign profile is left, with a warning and conflict status", () => {
+    const result = assign([web], {
+      instances: [instance("i-1", { app: "web" })],
+      profiles: [foreignProfile],
+      associations: [associationOf("i-1", foreignProfile.name, "associated", "/")],
+    });
+    const plan = result.get("web")!;
+    expect(plan.actions).toEqual([]);
+    expect(plan.issues).toEqual([
+      expect.objectContaining({
+        code: "ForeignInstanceProfile",
+        severity: "warning",
+        resource: "instance/i-1",
+      }),
+    ]);
+    expect(plan.instances).toEqual([{ id: "i-1", state: "running", association: "conflict" }]);
+  });
+
+  it("onConflict replace on a running (or pending) instance: one ReplaceIamInstanceProfileAssociation", () => {
+    for (const state of ["running", "pending"] as const) {
+      const result = assign([webReplace], {
+        instances: [instance("i-1", { app: "web" }, state)],
+        profiles: [foreignProfile],
+        associations: [associationOf("i-1", foreignProfile.name, "associated", "/")],
+      });
+      expect(result.get("web")!.actions).toEqual([
+        expect.objectContaining({
+          kind: "replaceInstanceProfileAssociation",
+          instanceId: "i-1",
+          associationId: "iip-assoc-i-1",
+          profileName: web.instanceProfile.name,
+        }),
+      ]);
+    }
+  });
+
+  it("onConflict replace on a stopped instance: disassociate, then associate", () => {
+    const result = assign([webReplace], {
+      instances: [instance("i-1", { app: "web" }, "stopped")],
+      profiles: [foreignProfile],
+      associations: [associationOf("i-1", foreignProfile.name, "associated", "/")],
+    });
+    expect(result.get("web")!.actions).toEqual([
+      expect.objectContaining({
+        kind: "disassociateInstanceProfile",
+        instanceId: "i-1",
+        associationId: "iip-assoc-i-1",
+      }),
+      expect.objectContaining({
+        kind: "associateInstanceProfile",
+        instanceId: "i-1",
+        profileName: web.instanceProfile.name,
+      }),
+    ]);
+  });
+
+  it("two manifests selecting one instance: an error on both, and the instance is left as it is", () => {
+    const both = desiredFor("db", { instanceSelector: { instanceIds: ["i-1"] } });
+    const result = assign([web, both], {
+      instances: [instance("i-1", { app: "web" })],
+      associations: [associationOf("i-1", web.instanceProfile.name)],
+    });
+    for (const name of ["web", "db"]) {
+      const plan = result.get(name)!;
+      expect(plan.actions).toEqual([]);
+      expect(plan.issues.map((issue) => issue.code)).toEqual(["InstanceClaimedByManifests"]);
+      expect(plan.instances).toEqual([{ id: "i-1", state: "running", association: "conflict" }]);
+    }
+  });
+
+  it("an instance holding our profile that the manifest no longer selects is disassociated", () => {
+    const result = assign([web], {
+      instances: [instance("i-1", { app: "other" })],
+      associations: [associationOf("i-1", web.instanceProfile.name)],
+    });
+    const plan = result.get("web")!;
+    expect(plan.actions).toEqual([
+      expect.objectContaining({
+        kind: "disassociateInstanceProfile",
+        instanceId: "i-1",
+        associationId: "iip-assoc-i-1",
+      }),
+    ]);
+    expect(plan.instances).toEqual([{ id: "i-1", state: "running", association: "excluded" }]);
+  });
+
+  it("an unselected instance holding a foreign profile is none of our business", () => {
+    const result = assign([web], {
+      instances: [instance("i-1", { app: "other" })],
+      profiles: [foreignProfile],
+      associations: [associationOf("i-1", foreignProfile.name, "associated", "/")],
+    });
+    expect(result.get("web")?.actions ?? []).toEqual([]);
+  });
+
+  it("moving an instance between manifests is one replace, even with onConflict skip", () => {
+    const result = assign([web, db], {
+      instances: [instance("i-1", { app: "db" })],
+      associations: [associationOf("i-1", web.instanceProfile.name)],
+    });
+    expect(result.get("db")!.actions.map((action) => action.kind)).toEqual([
+      "replaceInstanceProfileAssociation",
+    ]);
+    expect(result.get("web")?.actions ?? []).toEqual([]);
+  });
+
+  it("terminated and shutting-down instances are ignored; a listed ID that is missing is a warning", () => {
+    const listed = desiredFor("web", {
+      instanceSelector: { instanceIds: ["i-9", "i-8"], matchTags: { app: "web" } },
+    });
+    const result = assign([listed], {
+      instances: [
+        instance("i-1", { app: "web" }, "terminated"),
+        instance("i-2", { app: "web" }, "shutting-down"),
+        instance("i-8", {}, "terminated"),
+      ],
+    });
+    const plan = result.get("web")!;
+    expect(plan.actions).toEqual([]);
+    expect(plan.issues.map((issue) => [issue.code, issue.resource])).toEqual([
+      ["InstanceNotFound", "instance/i-8"],
+      ["InstanceNotFound", "instance/i-9"],
+    ]);
+  });
+
+  it("a blocked manifest (its IAM chain is not its own) touches no instance", () => {
+    const result = assign([web], { instances: [instance("i-1", { app: "web" })] }, { blocked: ["web"] });
+    expect(result.get("web")!.actions).toEqual([]);
+    expect(result.get("web")!.instances).toEqual([{ id: "i-1", state: "running", association: "pending" }]);
+  });
+
+  it("an instance holding the profile of a manifest whose file is invalid is left alone", () => {
+    const brokenProfile = {
+      ...chainOf(desiredFor("broken")).profile,
+      tags: ownershipTags("broken", "delete"),
+    };
+    const result = assign(
+      [webReplace],
+      {
+        instances: [instance("i-1", { app: "web" })],
+        profiles: [brokenProfile],
+        associations: [associationOf("i-1", brokenProfile.name)],
+      },
+      { protectedNames: ["broken"] },
+    );
+    const plan = result.get("web")!;
+    expect(plan.actions).toEqual([]);
+    expect(plan.issues.map((issue) => issue.code)).toEqual(["InstanceClaimedByInvalidManifest"]);
+  });
+});
