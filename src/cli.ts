@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { exitCodes } from "./commands/exit-codes.js";
 import { applyCommand } from "./commands/apply-command.js";
 import { planCommand } from "./commands/plan-command.js";
+import { runCommand } from "./commands/run-command.js";
 import { validateCommand } from "./commands/validate-command.js";
 
 const packageJson = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -20,7 +21,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .addCommand(validateCommand())
     .addCommand(planCommand())
-    .addCommand(applyCommand());
+    .addCommand(applyCommand())
+    .addCommand(runCommand());
 }
 
 async function main(argv: readonly string[]): Promise<void> {
