@@ -8,7 +8,7 @@ import { readManifestDirectory, readManifestPaths } from "../../src/fs/read-mani
 import { maxManifestFileBytes } from "../../src/manifest/decode-text.js";
 import { loadManifestSet, type ManifestSet } from "../../src/manifest/load-manifest-set.js";
 import type { ManifestError } from "../../src/manifest/manifest-error.js";
-import { repoRoot, runCli, runCliBatch, type CliResult } from "../support/cli.js";
+import { repoRoot, runCliBatch, type CliResult } from "../support/cli.js";
 import { tempDirs } from "../support/temp-dir.js";
 
 interface ExpectedError {
@@ -70,6 +70,66 @@ async function load(paths: readonly string[]): Promise<ManifestSet> {
   return loadManifestSet(await readManifestPaths(paths), options);
 }
 
+const sets = readdirSync(setsDir, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
+
+/** A valid manifest, for the generated inputs whose only problem is how they are stored. */
+const manifest = (name: string) =>
+  [
+    "apiVersion: rolecall.dev/v1alpha1",
+    "kind: InstanceAccess",
+    "metadata:",
+    `  name: ${name}`,
+    "spec:",
+    "  instanceSelector: {instanceIds: [i-070823c5d33601d4f]}",
+    "  grants: [{bucket: my-dev-bucket, access: read}]",
+    "",
+  ].join("\n");
+
+const temp = tempDirs("invalid");
+afterAll(temp.cleanup);
+/** Inputs built in a temp dir: a file over 1 MiB, and a directory holding a symlink that leaves it. */
+const generated = { huge: "", hugeText: "", root: "", link: "" };
+/** Output of `rolecall validate …` for each fixture, set and generated input (all in one child process). */
+const cli = new Map<string, CliResult>();
+const cliResult = (key: string): CliResult => {
+  const result = cli.get(key);
+  if (result === undefined) throw new Error(`no CLI run for ${key}`);
+  return result;
+};
+
+beforeAll(async () => {
+  const hugeDir = await temp.make();
+  generated.huge = path.join(hugeDir, "huge.yaml");
+  // A valid manifest padded with a comment: only the size is wrong.
+  generated.hugeText = manifest("huge") + "#" + "x".repeat(maxManifestFileBytes) + "\n";
+  await writeFile(generated.huge, generated.hugeText);
+
+  const outside = await temp.make();
+  generated.root = await temp.make();
+  await writeFile(path.join(outside, "secret.yaml"), manifest("outside"));
+  await mkdir(path.join(generated.root, "team"));
+  await writeFile(path.join(generated.root, "team", "inside.yaml"), manifest("inside"));
+  generated.link = path.join(generated.root, "team", "escape.yaml");
+  await symlink(path.join(outside, "secret.yaml"), generated.link);
+
+  // Each run is its own `rolecall validate PATH` through dist/cli.js; they share one process only because the
+  // CLI's start-up (it loads the AWS SDK) would otherwise dominate the suite.
+  const runs: [string, string[]][] = [
+    ...fixtures.map((name): [string, string[]] => [
+      name,
+      ["validate", relative(path.join(invalidDir, name))],
+    ]),
+    ...sets.map((set): [string, string[]] => [`set:${set}`, ["validate", relative(path.join(setsDir, set))]]),
+    ["huge", ["validate", generated.huge]],
+    ["symlink", ["validate", generated.root]],
+  ];
+  const results = await runCliBatch(runs.map(([, args]) => args));
+  runs.forEach(([key], index) => cli.set(key, results[index]!));
+});
+
 describe("the invalid-manifest corpus", () => {
   it("has an expectation for every fixture and a fixture for every expectation", () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(30);
@@ -84,31 +144,16 @@ describe("the invalid-manifest corpus", () => {
     expectErrors(set.errors, expectations[name] ?? []);
   });
 
-  describe("rolecall validate FILE, for each fixture on its own", () => {
-    const files = fixtures.map((name) => relative(path.join(invalidDir, name)));
-    let results: CliResult[] = [];
-    beforeAll(async () => {
-      results = await runCliBatch(files.map((file) => ["validate", file]));
-    });
-
-    it.each(fixtures.map((name, index) => [name, index] as const))(
-      "%s: exits 1 and prints FILE:LINE:COL: message",
-      (name, index) => {
-        const result = results[index]!;
-        expect(result.code).toBe(1);
-        expectCliLines(result.stdout, files[index]!, expectations[name] ?? []);
-        expect(result.stderr).toContain(`${(expectations[name] ?? []).length} error(s)`);
-      },
-    );
+  it.each(fixtures)("%s: rolecall validate FILE exits 1 and prints FILE:LINE:COL: message", (name) => {
+    const result = cliResult(name);
+    const expected = expectations[name] ?? [];
+    expect(result.code).toBe(1);
+    expectCliLines(result.stdout, relative(path.join(invalidDir, name)), expected);
+    expect(result.stderr).toContain(`${expected.length} error(s)`);
   });
 });
 
 describe("invalid manifest sets (problems between files)", () => {
-  const sets = readdirSync(setsDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort();
-
   it("has an expectation for every set and a set for every expectation", () => {
     expect(Object.keys(setExpectations).sort()).toEqual(sets);
   });
@@ -129,61 +174,38 @@ describe("invalid manifest sets (problems between files)", () => {
     }
   });
 
-  it("rolecall validate DIR exits 1 and reports each file of each set", async () => {
-    const dirs = sets.map((set) => relative(path.join(setsDir, set)));
-    const results = await runCliBatch(dirs.map((dir) => ["validate", dir]));
-    sets.forEach((set, index) => {
-      expect(results[index]?.code, set).toBe(1);
-      for (const [file, errors] of Object.entries(setExpectations[set] ?? {})) {
-        expectCliLines(results[index]?.stdout ?? "", path.join(dirs[index]!, file), errors);
-      }
-    });
+  it.each(sets)("%s: rolecall validate DIR exits 1 and reports each file", (set) => {
+    const result = cliResult(`set:${set}`);
+    expect(result.code).toBe(1);
+    for (const [file, errors] of Object.entries(setExpectations[set] ?? {})) {
+      expectCliLines(result.stdout, path.join(relative(path.join(setsDir, set)), file), errors);
+    }
   });
 });
 
 describe("hostile inputs too large or too odd to commit", () => {
-  const temp = tempDirs("invalid");
-  afterAll(temp.cleanup);
-
-  const manifest = (name: string) =>
-    [
-      "apiVersion: rolecall.dev/v1alpha1",
-      "kind: InstanceAccess",
-      "metadata:",
-      `  name: ${name}`,
-      "spec:",
-      "  instanceSelector: {instanceIds: [i-070823c5d33601d4f]}",
-      "  grants: [{bucket: my-dev-bucket, access: read}]",
-      "",
-    ].join("\n");
-
   it("a file over 1 MiB is refused before parsing, by the reader and by the loader", async () => {
-    const dir = await temp.make();
-    const file = path.join(dir, "huge.yaml");
-    // A valid manifest padded with a comment: only the size is wrong.
-    const text = manifest("huge") + "#" + "x".repeat(maxManifestFileBytes) + "\n";
-    await writeFile(file, text);
-
-    const fromDisk = await load([file]);
+    const { huge, hugeText } = generated;
+    const fromDisk = await load([huge]);
     expect(fromDisk.errors).toEqual([
       {
-        file,
+        file: huge,
         line: 1,
         column: 1,
         code: "FileTooLarge",
         pointer: "",
-        message: `file is ${Buffer.byteLength(text)} bytes; manifests are limited to ${maxManifestFileBytes} bytes (1 MiB)`,
+        message: `file is ${Buffer.byteLength(hugeText)} bytes; manifests are limited to ${maxManifestFileBytes} bytes (1 MiB)`,
       },
     ]);
     expect(fromDisk.unnamedInvalid).toBe(true);
 
     // Bytes that reach the loader by another way are held to the same limit.
-    const fromBytes = loadManifestSet([{ file, bytes: Buffer.from(text) }], options);
+    const fromBytes = loadManifestSet([{ file: huge, bytes: Buffer.from(hugeText) }], options);
     expect(fromBytes.errors.map((error) => error.code)).toEqual(["FileTooLarge"]);
 
-    const result = await runCli(["validate", file]);
+    const result = cliResult("huge");
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain(`${file}:1:1: file is `);
+    expect(result.stdout).toContain(`${huge}:1:1: file is `);
   });
 
   it("a file of exactly 1 MiB is still read", async () => {
@@ -197,21 +219,14 @@ describe("hostile inputs too large or too odd to commit", () => {
   });
 
   it("a symlink that leaves the manifests directory is reported at the link, and not followed", async () => {
-    const outside = await temp.make();
-    const root = await temp.make();
-    await writeFile(path.join(outside, "secret.yaml"), manifest("outside"));
-    await mkdir(path.join(root, "team"));
-    await writeFile(path.join(root, "team", "inside.yaml"), manifest("inside"));
-    const link = path.join(root, "team", "escape.yaml");
-    await symlink(path.join(outside, "secret.yaml"), link);
-
+    const { root, link } = generated;
     const set = await load([root]);
     expect(set.manifests.map((valid) => valid.name)).toEqual(["inside"]);
     expect(set.errors).toHaveLength(1);
     expect(set.errors[0]).toMatchObject({ file: link, line: 1, column: 1, code: "SymlinkOutsideRoot" });
     expect(set.errors[0]?.message).toContain("outside the manifests directory");
 
-    const result = await runCli(["validate", root]);
+    const result = cliResult("symlink");
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`${link}:1:1: symlink points outside the manifests directory`);
   });
