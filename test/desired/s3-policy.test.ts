@@ -127,7 +127,7 @@ describe("compileS3Policy: actions per access level", () => {
     );
   });
 
-  it("documents the action sets the README promises", () => {
+  it("are the fixed action sets the Foundation issue specifies", () => {
     expect(s3Actions).toEqual({
       readObjects: ["s3:GetObject", "s3:GetObjectVersion"],
       readBucket: ["s3:ListBucket"],
