@@ -101,7 +101,10 @@ interface IamState {
 async function readIam(clients: AwsReadClients, hints: ReadHints): Promise<IamState> {
   const [details, listed] = await Promise.all([
     readAuthorizationDetails(clients.iam),
-    listInstanceProfiles(clients.iam, hints.iamPath),
+    // Every path, not only rolecall's: GetAccountAuthorizationDetails shows a profile only under its role, so a
+    // role-less profile elsewhere (one to adopt, or an adopted one that lost its role) would otherwise look
+    // absent, and the pass would plan a CreateInstanceProfile that fails with EntityAlreadyExists.
+    listInstanceProfiles(clients.iam, "/"),
   ]);
   const roles = new Map(details.roles.map((role) => [iamNameKey(role.name), role]));
   const profiles = new Map<string, ObservedInstanceProfile>();
