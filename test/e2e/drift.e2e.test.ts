@@ -1,17 +1,21 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
+  CreateTagsCommand,
   DeleteTagsCommand,
   DescribeIamInstanceProfileAssociationsCommand,
   DisassociateIamInstanceProfileCommand,
   type EC2Client,
 } from "@aws-sdk/client-ec2";
 import {
+  AddRoleToInstanceProfileCommand,
   AttachRolePolicyCommand,
   CreatePolicyCommand,
+  CreateRoleCommand,
   CreatePolicyVersionCommand,
   DetachRolePolicyCommand,
   GetPolicyCommand,
+  GetRoleCommand,
   PutRolePolicyCommand,
   RemoveRoleFromInstanceProfileCommand,
   UpdateAssumeRolePolicyCommand,
@@ -35,6 +39,7 @@ import {
   profileRoleNames,
   profilesByInstance,
   resultFor,
+  stepsOf,
   trustPolicy,
   writeManifest,
   type ManifestSpec,
@@ -47,6 +52,7 @@ const account = "123456789012";
 const seedPolicyArn = `arn:aws:iam::${account}:policy/rolecall/DevS3ReadAccess`;
 const analyticsPolicyArn = `arn:aws:iam::${account}:policy/rolecall/rolecall-analytics`;
 const analyticsTags = { Team: "analytics", Environment: "prod" };
+const reporting: ManifestSpec = { name: "reporting", matchTags: { Team: "reporting" } };
 const analytics: ManifestSpec = {
   name: "analytics",
   matchTags: analyticsTags,
@@ -257,6 +263,79 @@ describe("drift on the seed chain and a tag-selected manifest", () => {
     });
     await repair();
     expect((await profilesByInstance(ec2))[newcomer]).toBe("rolecall-analytics");
+  });
+
+  it("another role put into the instance profile by hand: swapped back", async () => {
+    await iam.send(
+      new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: "DEV_PROFILE", RoleName: "DEV_ROLE" }),
+    );
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: "intruder",
+        AssumeRolePolicyDocument: JSON.stringify(ec2TrustPolicy()),
+      }),
+    );
+    await iam.send(
+      new AddRoleToInstanceProfileCommand({ InstanceProfileName: "DEV_PROFILE", RoleName: "intruder" }),
+    );
+    await plan({
+      "dev-s3-read": [
+        { kind: "removeRoleFromInstanceProfile", resource: "instance-profile/DEV_PROFILE", field: "roles" },
+        { kind: "addRoleToInstanceProfile", resource: "instance-profile/DEV_PROFILE", field: "roles" },
+      ],
+    });
+    await repair();
+    expect(await profileRoleNames(iam, "DEV_PROFILE")).toEqual(["DEV_ROLE"]);
+    // Not rolecall's: taken out of the profile, not deleted.
+    expect((await iam.send(new GetRoleCommand({ RoleName: "intruder" }))).Role?.RoleName).toBe("intruder");
+  });
+
+  it("an instance retagged into another manifest moves in one replace, not a disassociate and an associate", async () => {
+    await writeManifest(directory, reporting);
+    await repair();
+    const mover = workers[1]!;
+    await ec2.send(
+      new CreateTagsCommand({ Resources: [mover], Tags: [{ Key: "Team", Value: "reporting" }] }),
+    );
+    await plan({
+      reporting: [
+        { kind: "replaceInstanceProfileAssociation", resource: `instance/${mover}`, field: "association" },
+      ],
+    });
+    await repair();
+    expect((await profilesByInstance(ec2))[mover]).toBe("rolecall-reporting");
+  });
+
+  it("the manifest's instance list changes: the dropped instance loses the profile, the added one gets it", async () => {
+    const [replacement = ""] = await launchInstances(ec2, { Name: "dev-box-2" });
+    const seedFile = path.join(directory, "dev-s3-read.yaml");
+    await writeFile(seedFile, (await readFile(seedFile, "utf8")).replaceAll(devBox, replacement));
+    // Two independent instances: the order between them does not matter.
+    calls.reset();
+    const planned = await pass(engine, directory, true);
+    expect(calls.mutating()).toBe(0);
+    const steps = stepsOf(planned, "dev-s3-read");
+    expect(steps).toHaveLength(2);
+    expect(steps).toEqual(
+      expect.arrayContaining([
+        { kind: "disassociateInstanceProfile", resource: `instance/${devBox}`, field: "association" },
+        { kind: "associateInstanceProfile", resource: `instance/${replacement}`, field: "association" },
+      ]),
+    );
+    expect(planned.plan.manifests.get("dev-s3-read")?.drift).toContainEqual({
+      resource: `instance/${devBox}`,
+      field: "association",
+      desired: "(none: not selected)",
+      actual: "DEV_PROFILE",
+    });
+    await repair();
+    const held = await profilesByInstance(ec2);
+    expect(held[devBox]).toBeUndefined();
+    expect(held[replacement]).toBe("DEV_PROFILE");
+    // Back to the seed's instance for the tests below.
+    await writeFile(seedFile, (await readFile(seedFile, "utf8")).replaceAll(replacement, devBox));
+    await repair();
+    expect(await profilesByInstance(ec2)).toMatchObject({ [devBox]: "DEV_PROFILE" });
   });
 
   it("observe mode reports drift and makes no mutating call, through the engine and the CLI", async () => {
