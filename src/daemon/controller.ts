@@ -257,6 +257,7 @@ export class Controller {
     const reconcileId = randomUUID().slice(0, 8);
     const logger = this.deps.logger.child({ manifest: key, reconcileId });
     const started = Date.now();
+    const generation = this.lastValid.get(key)?.generation;
     let plan = this.plannedVersion === this.setVersion ? this.planned.get(key) : undefined;
     this.planned.delete(key);
     try {
@@ -289,25 +290,29 @@ export class Controller {
         executed,
       );
       const durationMs = Date.now() - started;
-      this.deps.status.recordReconcile(result, {
-        at: new Date().toISOString(),
-        reconcileId,
-        result: result.status,
-        durationMs,
-        actions:
-          outcomes === undefined
-            ? [...plan.actions, ...plan.pruneActions].map((action) => ({
-                description: describeAction(action),
-                status: "planned" as const,
-              }))
-            : outcomes.map((outcome) => ({
-                description: outcome.description,
-                status: outcome.status,
-                ...(outcome.errorCode === undefined ? {} : { errorCode: outcome.errorCode }),
-                ...(outcome.error === undefined ? {} : { error: outcome.error }),
-              })),
-        error: result.errors[0] ?? null,
-      });
+      this.deps.status.recordReconcile(
+        result,
+        {
+          at: new Date().toISOString(),
+          reconcileId,
+          result: result.status,
+          durationMs,
+          actions:
+            outcomes === undefined
+              ? [...plan.actions, ...plan.pruneActions].map((action) => ({
+                  description: describeAction(action),
+                  status: "planned" as const,
+                }))
+              : outcomes.map((outcome) => ({
+                  description: outcome.description,
+                  status: outcome.status,
+                  ...(outcome.errorCode === undefined ? {} : { errorCode: outcome.errorCode }),
+                  ...(outcome.error === undefined ? {} : { error: outcome.error }),
+                })),
+          error: result.errors[0] ?? null,
+        },
+        generation,
+      );
       this.deps.metrics.reconcileTotal.inc({ result: result.status });
       this.deps.metrics.reconcileDuration.observe(durationMs / 1000);
       if (plan.drift.length > 0) this.deps.metrics.driftDetected.inc();

@@ -88,6 +88,8 @@ interface Entry {
   warnings: readonly string[];
   issues: readonly Issue[];
   result: ManifestResult["status"] | undefined;
+  /** The generation in force when `result` was recorded: Synced, Drifted and Conflict describe that one. */
+  resultGeneration: string | null;
   resultError: string | null;
   history: ReconcileRecord[];
 }
@@ -177,7 +179,8 @@ export class StatusStore {
     if (entry?.removed === true) this.entries.delete(name);
   }
 
-  recordReconcile(result: ManifestResult, record: ReconcileRecord): void {
+  /** Records a reconcile; `generation` is the one it worked from (default: the manifest's current one). */
+  recordReconcile(result: ManifestResult, record: ReconcileRecord, generation?: string): void {
     const entry = this.entries.get(result.manifest);
     if (entry === undefined) return;
     // Drift repaired by this reconcile is history (in lastReconcile), not outstanding drift.
@@ -187,6 +190,7 @@ export class StatusStore {
     entry.issues = result.plan.issues;
     entry.warnings = result.warnings;
     entry.result = result.status;
+    entry.resultGeneration = generation ?? entry.generation;
     entry.resultError = record.error;
     entry.history = [record, ...entry.history].slice(0, historyLength);
     this.refresh(result.manifest);
@@ -272,6 +276,7 @@ export class StatusStore {
       warnings: [],
       issues: [],
       result: undefined,
+      resultGeneration: null,
       resultError: null,
       history: [],
     };
@@ -284,8 +289,21 @@ export class StatusStore {
     const generation = entry.generation ?? "";
     const conditions: ConditionInput[] = [entry.valid];
     const errorIssue = entry.issues.find((issue) => issue.severity === "error");
+    // After an edit, the last reconcile describes the previous generation: until the new one is reconciled,
+    // nothing may claim it is synced (that is what observedGeneration is for).
+    const stale = entry.result !== undefined && entry.resultGeneration !== entry.generation;
+    const resultGeneration = entry.resultGeneration ?? generation;
     let synced: ConditionInput;
-    switch (entry.result) {
+    switch (stale ? "stale" : entry.result) {
+      case "stale":
+        synced = {
+          type: "Synced",
+          status: "Unknown",
+          reason: "Pending",
+          message: `generation ${generation} is not reconciled yet (the last reconcile was of generation ${resultGeneration})`,
+          observedGeneration: generation,
+        };
+        break;
       case undefined:
         synced = {
           type: "Synced",
@@ -342,7 +360,7 @@ export class StatusStore {
         message: drifted
           ? entry.drift.map((item) => `${item.resource} ${item.field}`).join("; ")
           : "AWS matches the manifest",
-        observedGeneration: generation,
+        observedGeneration: resultGeneration,
       });
     }
     const conflict = entry.issues.find((issue) => conflictCodes.has(issue.code));
@@ -352,14 +370,18 @@ export class StatusStore {
         status: "True",
         reason: conflict.code,
         message: conflict.message,
-        observedGeneration: generation,
+        observedGeneration: resultGeneration,
       });
     }
     const ready =
       entry.valid.status === "True" && synced.status === "True" && !drifted && errorIssue === undefined;
     conditions.push({
       type: "Ready",
-      status: ready ? "True" : entry.result === undefined || entry.result === "pending" ? "Unknown" : "False",
+      status: ready
+        ? "True"
+        : stale || entry.result === undefined || entry.result === "pending"
+          ? "Unknown"
+          : "False",
       reason: ready
         ? "Converged"
         : entry.removed
