@@ -82,6 +82,11 @@ export class Controller {
     return this.queue.depth();
   }
 
+  /** Resolves when no key is waiting or being reconciled (backoffs still pending do not count). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
   /** Loads the manifests, runs the first full pass in the background, and schedules resyncs. */
   start(): void {
     const tick = () => {
@@ -214,7 +219,12 @@ export class Controller {
       mode: manifest.desired.mode,
     }));
     const validNames = new Set(entries.map((entry) => entry.name));
-    for (const name of set.invalidNames) {
+    // A file broken too badly to reveal its name (a YAML syntax error) keeps its last valid manifest in force
+    // (see reload); it is invalid, not removed, so it is listed under its old name.
+    const unnamed = [...this.lastValid.keys()].filter(
+      (name) => !validNames.has(name) && !set.invalidNames.has(name),
+    );
+    for (const name of [...set.invalidNames, ...unnamed]) {
       if (validNames.has(name)) continue;
       const inForce = this.lastValid.get(name);
       const error =
@@ -265,7 +275,10 @@ export class Controller {
         const desired = this.lastValid.get(key)?.desired;
         if (desired !== undefined)
           cache.takeEc2State(await refreshInstances(this.deps.ec2, cache.view(), [desired]));
-        plan = planPass(cache.view(), this.passInput()).manifests.get(key);
+        const pass = planPass(cache.view(), this.passInput());
+        // Removals held back by an edit must be explained now, not only after the next resync.
+        this.deps.status.setNotice("PruneSuspended", pass.pruneSuspended?.message);
+        plan = pass.manifests.get(key);
       }
       if (plan === undefined) {
         this.deps.status.forget(key);
