@@ -133,8 +133,19 @@ describe("removal of manifests against moto_server", () => {
     await keepers();
     const [box = ""] = await launchInstances(ec2, { Name: "kept" });
     const retained: ManifestSpec = { name: "retained", instanceIds: [box], deletionPolicy: "retain" };
-    await writeManifest(directory, retained);
+    // Created with delete, switched to retain: the deletion-policy tag follows on all three.
+    await writeManifest(directory, { ...retained, deletionPolicy: "delete" });
     await applyAll(engine, calls, directory);
+    await writeManifest(directory, retained);
+    await expectPlan(engine, calls, directory, {
+      retained: [
+        { kind: "tagPolicy", resource: "policy/rolecall-retained", field: "tags" },
+        { kind: "tagRole", resource: "role/rolecall-retained", field: "tags" },
+        { kind: "tagInstanceProfile", resource: "instance-profile/rolecall-retained", field: "tags" },
+      ],
+    });
+    await applyAll(engine, calls, directory);
+    await expectSettled(engine, calls, directory);
 
     await removeManifest(directory, "retained");
     await expectPlan(engine, calls, directory, {
@@ -224,6 +235,43 @@ describe("removal of manifests against moto_server", () => {
     await rm(path.join(directory, "broken.yaml"));
     await applyAll(engine, calls, directory);
     expect(await chainExists("rolecall-victim")).toEqual([false, false, false]);
+  });
+
+  it("a manifest renamed (one removed, one added, same selector): instances move in one replace, the old chain goes", async () => {
+    await keepers();
+    const [box = ""] = await launchInstances(ec2, { Team: "moving" });
+    await writeManifest(directory, { name: "before", matchTags: { Team: "moving" } });
+    await applyAll(engine, calls, directory);
+    await removeManifest(directory, "before");
+    await writeManifest(directory, { name: "after", matchTags: { Team: "moving" } });
+    const chain = (name: string) => ({
+      profile: { resource: `instance-profile/rolecall-${name}`, field: "exists" },
+      role: { resource: `role/rolecall-${name}`, field: "exists" },
+      policy: { resource: `policy/rolecall-${name}`, field: "exists" },
+    });
+    const [after, before] = [chain("after"), chain("before")];
+    await expectPlan(engine, calls, directory, {
+      after: [
+        { kind: "createPolicy", ...after.policy },
+        { kind: "createRole", ...after.role },
+        { kind: "attachRolePolicy", resource: "role/rolecall-after", field: "attachedPolicies" },
+        { kind: "createInstanceProfile", ...after.profile },
+        { kind: "addRoleToInstanceProfile", resource: "instance-profile/rolecall-after", field: "roles" },
+        { kind: "replaceInstanceProfileAssociation", resource: `instance/${box}`, field: "association" },
+      ],
+      // No disassociate: the instance is not left without a profile in between.
+      before: [
+        { kind: "removeRoleFromInstanceProfile", ...before.profile },
+        { kind: "deleteInstanceProfile", ...before.profile },
+        { kind: "detachRolePolicy", ...before.role },
+        { kind: "deleteRole", ...before.role },
+        { kind: "deletePolicy", ...before.policy },
+      ],
+    });
+    await applyAll(engine, calls, directory);
+    expect((await profilesByInstance(ec2))[box]).toBe("rolecall-after");
+    expect(await chainExists("rolecall-before")).toEqual([false, false, false]);
+    await expectSettled(engine, calls, directory);
   });
 
   it("a manifest that renames its role: the new role takes over the profile and the old one is deleted", async () => {
