@@ -1,4 +1,9 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+} from "fastify";
 import type { Registry } from "prom-client";
 import type { Logger } from "../observability/logger.js";
 import type { StatusDocument, ManifestStatusView } from "../status/status-store.js";
@@ -23,8 +28,16 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // No route takes a body; anything larger than this is refused before it is read.
     bodyLimit: 1024,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    // Errors the router raises before any route runs (a malformed URL, an over-long manifest name) get the same
+    // short body as every other error, instead of Fastify's default, which echoes the whole URL back.
+    frameworkErrors: (error, _request, reply) => {
+      const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 400;
+      void (reply as FastifyReply)
+        .code(statusCode)
+        .send({ error: statusCode === 414 ? "name too long" : "bad request" });
+    },
   });
 
   app.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
