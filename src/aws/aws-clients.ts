@@ -26,7 +26,7 @@ export interface AwsSettings {
 
 export const defaultAwsSettings: AwsSettings = {
   rateLimits: { iam: { perSecond: 10, burst: 20 }, ec2: { perSecond: 20, burst: 40 } },
-  requestTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
   retry: defaultRetryPolicy,
 };
 

@@ -189,8 +189,21 @@ async function readSelectedInstances(
   const found = new Map<string, ObservedInstance>();
   let accountId: string | undefined;
   if (tagKeys.length > 0) {
-    const filters =
-      tagKeys.length <= maxFilterValues ? [stateFilter, { Name: "tag-key", Values: tagKeys }] : [stateFilter];
+    // One manifest (a reconcile between resyncs, or a per-resource read) asks for exactly its tags; several share
+    // one call narrowed by tag key, and the diff picks the matches.
+    const [only] = manifests;
+    const filters: Filter[] =
+      manifests.length === 1 && only !== undefined && Object.keys(only.selector.matchTags).length > 0
+        ? [
+            stateFilter,
+            ...Object.entries(only.selector.matchTags).map(([key, value]) => ({
+              Name: `tag:${key}`,
+              Values: [value],
+            })),
+          ]
+        : tagKeys.length <= maxFilterValues
+          ? [stateFilter, { Name: "tag-key", Values: tagKeys }]
+          : [stateFilter];
     const page = await describeInstances(ec2, filters);
     accountId = page.accountId;
     for (const instance of page.instances) found.set(instance.id, instance);

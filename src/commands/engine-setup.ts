@@ -15,6 +15,7 @@ export interface EngineCliOptions {
   iamRate: number;
   ec2Rate: number;
   propagationTimeout: number;
+  requestTimeout: number;
   readStrategy: "snapshot" | "per-resource";
 }
 
@@ -56,6 +57,7 @@ export function engineOptions(): Option[] {
 export function awsSettingsFrom(options: EngineCliOptions): AwsSettings {
   return {
     ...defaultAwsSettings,
+    requestTimeoutMs: options.requestTimeout,
     rateLimits: {
       iam: { perSecond: options.iamRate, burst: Math.max(1, Math.ceil(options.iamRate * 2)) },
       ec2: { perSecond: options.ec2Rate, burst: Math.max(1, Math.ceil(options.ec2Rate * 2)) },

@@ -1,4 +1,5 @@
-import { selects, type DesiredAccess } from "../desired/desired-access.js";
+import type { DesiredAccess } from "../desired/desired-access.js";
+import { SelectorIndex } from "../desired/selector-index.js";
 import { iamNameKey } from "../desired/iam-names.js";
 import { readOwnership } from "../desired/ownership.js";
 import {
@@ -46,6 +47,7 @@ export function assignInstances(
     return profile?.tags === undefined ? undefined : readOwnership(profile.tags).manifest;
   };
   const desiredList = [...context.desired.values()];
+  const index = new SelectorIndex(desiredList);
 
   for (const desired of desiredList) {
     for (const id of desired.selector.instanceIds) {
@@ -66,7 +68,7 @@ export function assignInstances(
     const association = snapshot.associations.get(instance.id);
     const heldName = association === undefined ? undefined : nameFromArn(association.profileArn);
     const owner = profileOwner(association);
-    const selectors = desiredList.filter((desired) => selects(desired.selector, instance.id, instance.tags));
+    const selectors = index.selecting(instance.id, instance.tags);
 
     if (selectors.length > 1) {
       const names = selectors.map((desired) => desired.manifest);
