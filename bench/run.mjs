@@ -1,0 +1,404 @@
+// npm run bench: measures rolecall against moto_server at N = 10, 100, 1000 manifests (2 instances each), and the
+// naive per-resource baseline in the same run, so the ratio is measured rather than claimed. Not part of npm test.
+//
+//   node bench/run.mjs [--sizes 10,100,1000] [--latency-samples 10] [--skip-naive-above 1000]
+//
+// Prints a table per N and writes bench/results.json. Needs `npm run build` first (npm run bench does it).
+import { execFile, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile, readFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+const root = fileURLToPath(new URL("..", import.meta.url));
+const cli = path.join(root, "dist", "cli.js");
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const index = args.indexOf(`--${name}`);
+  return index === -1 ? fallback : args[index + 1];
+};
+const sizes = option("sizes", "10,100,1000").split(",").map(Number);
+const latencySamples = Number(option("latency-samples", "10"));
+// Client-side rate limits for the benchmark: moto does not throttle, and the defaults (IAM 10/s) are for shared
+// production accounts. The figures below are rolecall's own cost, not the rate limiter's.
+const rateFlags = ["--iam-rate", "2000", "--ec2-rate", "2000", "--concurrency", "8"];
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startMoto() {
+  const port = await freePort();
+  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+  child.on("error", (error) => {
+    console.error(
+      `cannot start moto_server (${error.message}); install it with: python3 -m pip install 'moto[server]'`,
+    );
+    process.exit(1);
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  for (let tries = 0; tries < 300; tries += 1) {
+    try {
+      if ((await fetch(`${endpoint}/moto-api/reset`, { method: "POST" })).ok) break;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    endpoint,
+    reset: () => fetch(`${endpoint}/moto-api/reset`, { method: "POST" }),
+    stop: () => child.kill("SIGTERM"),
+  };
+}
+
+const envFor = (moto) => ({
+  ...process.env,
+  AWS_ENDPOINT_URL: moto.endpoint,
+  AWS_ACCESS_KEY_ID: "bench",
+  AWS_SECRET_ACCESS_KEY: "bench",
+  AWS_REGION: "us-east-1",
+  AWS_EC2_METADATA_DISABLED: "true",
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+});
+
+function runCli(moto, cliArgs) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    execFile(
+      process.execPath,
+      [cli, ...cliArgs],
+      { env: envFor(moto), maxBuffer: 512 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        if (error !== null && typeof error.code !== "number") return reject(error);
+        const code = error === null ? 0 : error.code;
+        try {
+          resolve({ code, seconds, report: JSON.parse(stdout), stderr });
+        } catch {
+          reject(
+            new Error(`rolecall ${cliArgs[0]} printed no JSON (exit ${code}): ${stderr.slice(0, 2000)}`),
+          );
+        }
+      },
+    );
+  });
+}
+
+function manifest(name, tagValue, extra = "") {
+  return `apiVersion: rolecall.dev/v1alpha1
+kind: InstanceAccess
+metadata:
+  name: ${name}
+spec:
+  instanceSelector:
+    matchTags: {bench: ${tagValue}}
+  grants:
+    - bucket: bench-${tagValue}
+      access: read-write
+      prefixes: [data/]
+${extra}`;
+}
+
+async function launch(ec2, tagValue, count) {
+  const output = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: "ami-12c6146b",
+      MinCount: count,
+      MaxCount: count,
+      TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "bench", Value: tagValue }] }],
+    }),
+  );
+  return output.Instances.map((instance) => instance.InstanceId);
+}
+
+async function prepare(moto, n) {
+  await moto.reset();
+  const dir = await mkdtemp(path.join(os.tmpdir(), `rolecall-bench-${n}-`));
+  const ec2 = new EC2Client({
+    endpoint: moto.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "b", secretAccessKey: "b" },
+  });
+  for (let index = 0; index < n; index += 1) {
+    const name = `m-${String(index).padStart(4, "0")}`;
+    await launch(ec2, name, 2);
+    await writeFile(path.join(dir, `${name}.yaml`), manifest(name, name));
+  }
+  return { dir, ec2 };
+}
+
+const mutatingOps =
+  /^(ec2|iam):(Create|Delete|Attach|Detach|Add|Remove|Associate|Disassociate|Replace|Update|Tag|Untag|Put|Set)/;
+const summarizeCalls = (awsCalls) => ({
+  total: awsCalls.total,
+  mutating: awsCalls.mutating,
+  byOperation: awsCalls.byOperation,
+});
+
+async function measureApplies(moto, n, strategy) {
+  const { dir, ec2 } = await prepare(moto, n);
+  const flags = ["--manifests", dir, "--output", "json", ...rateFlags, "--read-strategy", strategy];
+  const cold = await runCli(moto, ["apply", ...flags]);
+  if (cold.code !== 0)
+    throw new Error(`cold apply (${strategy}, N=${n}) exited ${cold.code}: ${cold.stderr.slice(0, 500)}`);
+  const steady = await runCli(moto, ["apply", ...flags]);
+  const associated = await countAssociations(ec2);
+  return {
+    dir,
+    ec2,
+    cold: { seconds: cold.seconds, ...summarizeCalls(cold.report.awsCalls) },
+    noChange: { seconds: steady.seconds, ...summarizeCalls(steady.report.awsCalls) },
+    associated,
+  };
+}
+
+async function countAssociations(ec2) {
+  let token;
+  let count = 0;
+  do {
+    const page = await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ NextToken: token }));
+    count += page.IamInstanceProfileAssociations.length;
+    token = page.NextToken;
+  } while (token);
+  return count;
+}
+
+async function measureDaemon(moto, n, dir, ec2) {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      "run",
+      "--manifests",
+      dir,
+      "--port",
+      String(port),
+      "--resync",
+      "10m",
+      "--debounce",
+      "50ms",
+      "--log-level",
+      "warn",
+      ...rateFlags,
+    ],
+    { env: envFor(moto), stdio: ["ignore", "ignore", "inherit"] },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 600_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) break;
+    } catch {
+      /* starting */
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const latencies = [];
+  for (let sample = 0; sample < latencySamples; sample += 1) {
+    const tagValue = `late-${sample}`;
+    const [instanceId] = await launch(ec2, tagValue, 1);
+    const written = process.hrtime.bigint();
+    await writeFile(path.join(dir, `${tagValue}.yaml`), manifest(tagValue, tagValue));
+    for (;;) {
+      const page = await ec2.send(
+        new DescribeIamInstanceProfileAssociationsCommand({
+          Filters: [{ Name: "instance-id", Values: [instanceId] }],
+        }),
+      );
+      if (page.IamInstanceProfileAssociations.length > 0) break;
+      if (Number(process.hrtime.bigint() - written) / 1e9 > 60)
+        throw new Error(`${tagValue} was not associated within 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    latencies.push(Number(process.hrtime.bigint() - written) / 1e6);
+  }
+  const status = await readFile(`/proc/${child.pid}/status`, "utf8").catch(() => "");
+  const peakRssMiB = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+  const rssMiB = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+  child.kill("SIGTERM");
+  await new Promise((resolve) => child.once("exit", resolve));
+  latencies.sort((a, b) => a - b);
+  return {
+    writeToAssociationMs: {
+      median: latencies[Math.floor(latencies.length / 2)],
+      min: latencies[0],
+      max: latencies.at(-1),
+      samples: latencies.length,
+    },
+    peakRssMiB,
+    rssMiB,
+  };
+}
+
+async function measureCore(n) {
+  const { loadManifestSet } = await import(new URL("../dist/manifest/load-manifest-set.js", import.meta.url));
+  const { planPass } = await import(new URL("../dist/plan/plan-pass.js", import.meta.url));
+  const encoder = new TextEncoder();
+  const inputs = Array.from({ length: n }, (_, index) => {
+    const name = `m-${String(index).padStart(4, "0")}`;
+    return { file: `${name}.yaml`, bytes: encoder.encode(manifest(name, name)) };
+  });
+  const options = { iamPath: "/rolecall/", partition: "aws", defaultMode: "enforce" };
+  let started = performance.now();
+  const set = loadManifestSet(inputs, options);
+  const compileMs = performance.now() - started;
+  // A converged snapshot: every manifest's chain present and two associated instances each.
+  const policies = new Map();
+  const roles = new Map();
+  const instanceProfiles = new Map();
+  const instances = new Map();
+  const associations = new Map();
+  let counter = 0;
+  for (const { desired } of set.manifests) {
+    const arn = (kind, name) => `arn:aws:iam::123456789012:${kind}/rolecall/${name}`;
+    policies.set(desired.policy.name.toLowerCase(), {
+      name: desired.policy.name,
+      arn: arn("policy", desired.policy.name),
+      path: "/rolecall/",
+      description: desired.policy.description,
+      document: desired.policy.document,
+      defaultVersionId: "v1",
+      versions: [{ id: "v1", isDefault: true, createdAt: 0 }],
+      tags: undefined,
+    });
+    roles.set(desired.role.name.toLowerCase(), {
+      name: desired.role.name,
+      arn: arn("role", desired.role.name),
+      path: "/rolecall/",
+      trustPolicy: desired.role.trustPolicy,
+      attachedPolicyArns: [arn("policy", desired.policy.name)],
+      inlinePolicyNames: [],
+      tags: desired.tags,
+    });
+    instanceProfiles.set(desired.instanceProfile.name.toLowerCase(), {
+      name: desired.instanceProfile.name,
+      arn: arn("instance-profile", desired.instanceProfile.name),
+      path: "/rolecall/",
+      roleNames: [desired.role.name],
+      tags: desired.tags,
+    });
+    for (let copy = 0; copy < 2; copy += 1) {
+      const id = `i-${(counter += 1).toString(16).padStart(17, "0")}`;
+      instances.set(id, { id, state: "running", tags: desired.selector.matchTags });
+      associations.set(id, {
+        associationId: `iip-assoc-${id}`,
+        instanceId: id,
+        profileArn: arn("instance-profile", desired.instanceProfile.name),
+        state: "associated",
+      });
+    }
+  }
+  const snapshot = { policies, roles, instanceProfiles, instances, associations };
+  started = performance.now();
+  const plan = planPass(snapshot, {
+    inForce: set.manifests.map((manifest) => manifest.desired),
+    protectedNames: new Set(),
+    unnamedInvalid: false,
+    allowMassPrune: false,
+    defaultMode: "enforce",
+  });
+  const planMs = performance.now() - started;
+  const actions = [...plan.manifests.values()].reduce(
+    (sum, item) => sum + item.actions.length + item.pruneActions.length,
+    0,
+  );
+  return {
+    manifests: set.manifests.length,
+    parseValidateCompileMs: compileMs,
+    diffAndPlanMs: planMs,
+    totalMs: compileMs + planMs,
+    actionsOnConvergedSnapshot: actions,
+  };
+}
+
+const fmt = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
+
+async function main() {
+  const moto = await startMoto();
+  const results = {
+    measuredAt: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    rateFlags,
+    sizes: {},
+  };
+  try {
+    for (const n of sizes) {
+      process.stderr.write(`N=${n}: snapshot engine…\n`);
+      const snapshotRun = await measureApplies(moto, n, "snapshot");
+      process.stderr.write(`N=${n}: daemon…\n`);
+      const daemon = await measureDaemon(moto, n, snapshotRun.dir, snapshotRun.ec2);
+      await rm(snapshotRun.dir, { recursive: true, force: true });
+      process.stderr.write(`N=${n}: naive baseline…\n`);
+      const naiveRun = await measureApplies(moto, n, "per-resource");
+      await rm(naiveRun.dir, { recursive: true, force: true });
+      const core = await measureCore(n);
+      results.sizes[n] = {
+        snapshot: {
+          cold: snapshotRun.cold,
+          noChange: snapshotRun.noChange,
+          associations: snapshotRun.associated,
+        },
+        naive: { cold: naiveRun.cold, noChange: naiveRun.noChange },
+        callRatioNoChange: naiveRun.noChange.total / snapshotRun.noChange.total,
+        daemon,
+        core,
+      };
+      const row = results.sizes[n];
+      console.log(`\n## N = ${n} manifests, ${2 * n} instances`);
+      console.log("| measure | rolecall (snapshot) | naive per-resource |");
+      console.log("|---|---|---|");
+      console.log(
+        `| cold converge: wall s | ${fmt(row.snapshot.cold.seconds)} | ${fmt(row.naive.cold.seconds)} |`,
+      );
+      console.log(
+        `| cold converge: API calls (mutating) | ${row.snapshot.cold.total} (${row.snapshot.cold.mutating}) | ${row.naive.cold.total} (${row.naive.cold.mutating}) |`,
+      );
+      console.log(
+        `| no-change pass: wall s | ${fmt(row.snapshot.noChange.seconds)} | ${fmt(row.naive.noChange.seconds)} |`,
+      );
+      console.log(
+        `| no-change pass: API calls (mutating) | ${row.snapshot.noChange.total} (${row.snapshot.noChange.mutating}) | ${row.naive.noChange.total} (${row.naive.noChange.mutating}) |`,
+      );
+      console.log(`| no-change calls, naive ÷ snapshot | ${fmt(row.callRatioNoChange, 1)}× | |`);
+      console.log(
+        `| daemon: manifest write → association, median of ${row.daemon.writeToAssociationMs.samples} (min–max) ms | ${fmt(row.daemon.writeToAssociationMs.median, 0)} (${fmt(row.daemon.writeToAssociationMs.min, 0)}–${fmt(row.daemon.writeToAssociationMs.max, 0)}) | |`,
+      );
+      console.log(
+        `| daemon: peak RSS MiB (RSS at end) | ${fmt(row.daemon.peakRssMiB, 1)} (${fmt(row.daemon.rssMiB, 1)}) | |`,
+      );
+      console.log(
+        `| core: parse+validate+compile / diff+plan ms | ${fmt(row.core.parseValidateCompileMs, 0)} / ${fmt(row.core.diffAndPlanMs, 0)} | |`,
+      );
+      console.log(
+        `\nno-change calls by operation (snapshot): ${JSON.stringify(row.snapshot.noChange.byOperation)}`,
+      );
+      console.log(`no-change calls by operation (naive): ${JSON.stringify(row.naive.noChange.byOperation)}`);
+      if (Object.keys(row.snapshot.noChange.byOperation).some((operation) => mutatingOps.test(operation))) {
+        console.log("!! the no-change pass made mutating calls");
+      }
+    }
+  } finally {
+    moto.stop();
+  }
+  await writeFile(path.join(root, "bench", "results.json"), JSON.stringify(results, null, 2) + "\n");
+  console.log(`\nwritten: bench/results.json`);
+}
+
+await main();
