@@ -141,7 +141,7 @@ function runOnce(dir) {
   const rssHook =
     "data:text/javascript," +
     encodeURIComponent(
-      'process.on("exit",()=>process.stderr.write("\\nBENCH_MAXRSS_KB="+process.resourceUsage().maxRSS+"\\n"))',
+      'process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\nBENCH_MAXRSS_KB="+u.maxRSS+" BENCH_CPU_US="+(u.userCPUTime+u.systemCPUTime)+"\\n")})',
     );
   const [command, args] = useTime
     ? ["/usr/bin/time", ["-v", process.execPath, cli, "validate", dir]]
@@ -152,11 +152,18 @@ function runOnce(dir) {
   const rss = useTime
     ? /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr)?.[1]
     : /BENCH_MAXRSS_KB=(\d+)/.exec(result.stderr)?.[1];
+  // CPU time (user + system) is less disturbed than wall time when other work shares the machine.
+  const cpuMs = useTime
+    ? (Number(/User time \(seconds\): ([\d.]+)/.exec(result.stderr)?.[1]) +
+        Number(/System time \(seconds\): ([\d.]+)/.exec(result.stderr)?.[1])) *
+      1000
+    : Number(/BENCH_CPU_US=(\d+)/.exec(result.stderr)?.[1]) / 1000;
   return {
     status: result.status,
     stdout: result.stdout,
     stderr: result.stderr,
     wallMs,
+    cpuMs,
     rssKb: Number(rss),
     useTime,
   };
@@ -181,7 +188,8 @@ try {
       if (sample.status !== 0) throw new Error(`validate exited ${sample.status} on run ${run + 1}`);
       samples.push(sample);
       console.log(
-        `run ${run + 1}: ${sample.wallMs.toFixed(0)} ms, peak RSS ${(sample.rssKb / 1024).toFixed(1)} MiB`,
+        `run ${run + 1}: wall ${sample.wallMs.toFixed(0)} ms, CPU ${sample.cpuMs.toFixed(0)} ms, ` +
+          `peak RSS ${(sample.rssKb / 1024).toFixed(1)} MiB`,
       );
     }
     const walls = samples.map((sample) => sample.wallMs).sort((a, b) => a - b);
@@ -190,9 +198,12 @@ try {
         ? walls[(walls.length - 1) / 2]
         : (walls[walls.length / 2 - 1] + walls[walls.length / 2]) / 2;
     const peak = Math.max(...samples.map((sample) => sample.rssKb));
+    const cpus = samples.map((sample) => sample.cpuMs).sort((a, b) => a - b);
+    console.log(`load average during the runs: ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} CPU(s)`);
     console.log(
       `rolecall validate, ${manifestCount} manifests, ${runs} runs (after 1 warm-up): ` +
-        `median ${median.toFixed(0)} ms, min ${walls[0].toFixed(0)} ms, peak RSS ${(peak / 1024).toFixed(1)} MiB` +
+        `median ${median.toFixed(0)} ms, min ${walls[0].toFixed(0)} ms (CPU min ${cpus[0].toFixed(0)} ms), ` +
+        `peak RSS ${(peak / 1024).toFixed(1)} MiB` +
         ` (RSS from ${samples[0].useTime ? "/usr/bin/time -v" : "process.resourceUsage() in the child"})`,
     );
   }
