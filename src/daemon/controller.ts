@@ -8,6 +8,7 @@ import { summarize } from "../engine/engine.js";
 import { executePlans, type ActionOutcome } from "../engine/execute-plan.js";
 import { ManifestDirectoryError, readManifestDirectory } from "../fs/read-manifest-files.js";
 import {
+  ManifestFileMemo,
   loadManifestSet,
   type ManifestFileInput,
   type ManifestSet,
@@ -50,6 +51,8 @@ export interface ControllerDeps {
 export class Controller {
   private set: ManifestSet | undefined;
   private readonly lastValid = new Map<string, ValidManifest>();
+  /** Parse results by file content: a re-read after one edit parses only the edited file. */
+  private readonly memo = new ManifestFileMemo();
   private cache: SnapshotWriter | undefined;
   private planned = new Map<string, ManifestPlan>();
   private plannedVersion = -1;
@@ -189,7 +192,7 @@ export class Controller {
     }
     this.directoryReadable = true;
     this.deps.status.setNotice("ManifestsUnreadable", undefined);
-    const set = loadManifestSet(inputs, this.deps.compile);
+    const set = loadManifestSet(inputs, this.deps.compile, this.memo);
     const before = new Map([...this.lastValid].map(([name, manifest]) => [name, manifest.generation]));
     for (const manifest of set.manifests) this.lastValid.set(manifest.name, manifest);
     const failedFiles = new Set(set.errors.map((error) => error.file));

@@ -6,7 +6,7 @@ import { stableStringify } from "../util/stable-json.js";
 import { decodeManifestText } from "./decode-text.js";
 import type { InstanceAccess, LoadedManifest } from "./instance-access.js";
 import { compareManifestErrors, type ManifestError } from "./manifest-error.js";
-import { parseDocuments, type SourceDocument } from "./parse-documents.js";
+import { parseDocuments, type SourceDocument, type SourcePosition } from "./parse-documents.js";
 import { checkSchema, joinPointer } from "./schema-errors.js";
 
 /** A manifest file as the filesystem adapter hands it over: its bytes, or why they could not be read. */
@@ -31,46 +31,108 @@ export interface ManifestSet {
   readonly fileCount: number;
 }
 
+/** A schema-valid document, with the source positions the cross-file checks may need to report. */
 interface Candidate {
-  readonly document: SourceDocument;
+  readonly file: string;
+  readonly index: number;
+  readonly start: SourcePosition;
   readonly manifest: InstanceAccess;
+  readonly positions: ReadonlyMap<string, SourcePosition>;
+}
+
+/** What one file contributes, independent of every other file: parse and schema results. */
+export interface FileExamination {
+  readonly errors: readonly ManifestError[];
+  readonly candidates: readonly Candidate[];
+  readonly invalidNames: readonly string[];
+  readonly unnamedInvalid: boolean;
+}
+
+/** Paths the cross-file checks report at; their positions are kept so parsed YAML need not be. */
+const reportedPaths = [
+  ["metadata", "name"],
+  ["spec", "grants"],
+  ["spec", "iam", "policyName"],
+  ["spec", "iam", "roleName"],
+  ["spec", "iam", "instanceProfileName"],
+] as const;
+
+/**
+ * Remembers each file's examination by content, so the daemon re-reading a directory of a thousand manifests
+ * after one edit parses only the file that changed.
+ */
+export class ManifestFileMemo {
+  private readonly entries = new Map<string, { bytes: Uint8Array; examination: FileExamination }>();
+
+  examine(input: ManifestFileInput): FileExamination {
+    if ("error" in input) return examineFile(input);
+    const known = this.entries.get(input.file);
+    if (known !== undefined && Buffer.compare(known.bytes, input.bytes) === 0) return known.examination;
+    const examination = examineFile(input);
+    this.entries.set(input.file, { bytes: input.bytes, examination });
+    return examination;
+  }
+
+  /** Forgets files no longer present. */
+  retain(files: Iterable<string>): void {
+    const keep = new Set(files);
+    for (const file of this.entries.keys()) if (!keep.has(file)) this.entries.delete(file);
+  }
+}
+
+/** Decodes, parses and schema-checks one file. */
+export function examineFile(input: ManifestFileInput): FileExamination {
+  if ("error" in input)
+    return { errors: [input.error], candidates: [], invalidNames: [], unnamedInvalid: true };
+  const decoded = decodeManifestText(input.file, input.bytes);
+  if ("error" in decoded)
+    return { errors: [decoded.error], candidates: [], invalidNames: [], unnamedInvalid: true };
+  const parsed = parseDocuments(input.file, decoded.text);
+  const errors: ManifestError[] = [...parsed.errors];
+  const candidates: Candidate[] = [];
+  const invalidNames: string[] = [];
+  // A document that failed to parse may have been a manifest; we cannot know which.
+  let unnamedInvalid = parsed.errors.length > 0;
+  for (const document of parsed.documents) {
+    const checked = checkDocument(document);
+    if ("manifest" in checked && !document.damaged) {
+      const positions = new Map(reportedPaths.map((path) => [path.join("/"), document.locate(path)]));
+      candidates.push({
+        file: document.file,
+        index: document.index,
+        start: document.start,
+        manifest: checked.manifest,
+        positions,
+      });
+      continue;
+    }
+    if ("errors" in checked) errors.push(...checked.errors);
+    const name = nameOf(document.value);
+    if (name === undefined) unnamedInvalid = true;
+    else invalidNames.push(name);
+  }
+  return { errors, candidates, invalidNames, unnamedInvalid };
 }
 
 /** Parses, validates and compiles a directory's manifests; pure, so validate, plan, apply and the daemon share it. */
-export function loadManifestSet(inputs: readonly ManifestFileInput[], options: CompileOptions): ManifestSet {
+export function loadManifestSet(
+  inputs: readonly ManifestFileInput[],
+  options: CompileOptions,
+  memo?: ManifestFileMemo,
+): ManifestSet {
   const errors: ManifestError[] = [];
   const invalidNames = new Set<string>();
   let unnamedInvalid = false;
   const candidates: Candidate[] = [];
 
   for (const input of inputs) {
-    if ("error" in input) {
-      errors.push(input.error);
-      unnamedInvalid = true;
-      continue;
-    }
-    const decoded = decodeManifestText(input.file, input.bytes);
-    if ("error" in decoded) {
-      errors.push(decoded.error);
-      unnamedInvalid = true;
-      continue;
-    }
-    const parsed = parseDocuments(input.file, decoded.text);
-    errors.push(...parsed.errors);
-    // A document that failed to parse may have been a manifest; we cannot know which.
-    if (parsed.errors.length > 0) unnamedInvalid = true;
-    for (const document of parsed.documents) {
-      const checked = checkDocument(document);
-      if ("manifest" in checked && !document.damaged) {
-        candidates.push({ document, manifest: checked.manifest });
-        continue;
-      }
-      if ("errors" in checked) errors.push(...checked.errors);
-      const name = nameOf(document.value);
-      if (name === undefined) unnamedInvalid = true;
-      else invalidNames.add(name);
-    }
+    const examination = memo === undefined ? examineFile(input) : memo.examine(input);
+    errors.push(...examination.errors);
+    candidates.push(...examination.candidates);
+    for (const name of examination.invalidNames) invalidNames.add(name);
+    unnamedInvalid ||= examination.unnamedInvalid;
   }
+  memo?.retain(inputs.map((input) => input.file));
 
   const rejected = new Set<Candidate>();
   const reject = (candidate: Candidate, error: ManifestError) => {
@@ -86,7 +148,7 @@ export function loadManifestSet(inputs: readonly ManifestFileInput[], options: C
       reject(
         candidate,
         errorAt(
-          candidate.document,
+          candidate,
           ["metadata", "name"],
           "DuplicateName",
           `metadata.name "${candidate.manifest.metadata.name}" is also used at ${others.join(", ")}; names must be unique across the directory`,
@@ -123,7 +185,7 @@ export function loadManifestSet(inputs: readonly ManifestFileInput[], options: C
       reject(
         claim.candidate,
         errorAt(
-          claim.candidate.document,
+          claim.candidate,
           claim.candidate.manifest.spec.iam?.[claim.field] === undefined
             ? ["metadata", "name"]
             : ["spec", "iam", claim.field],
@@ -139,9 +201,9 @@ export function loadManifestSet(inputs: readonly ManifestFileInput[], options: C
     .map(([candidate, desired]): ValidManifest => ({
       manifest: candidate.manifest,
       name: candidate.manifest.metadata.name,
-      file: candidate.document.file,
-      documentIndex: candidate.document.index,
-      line: candidate.document.start.line,
+      file: candidate.file,
+      documentIndex: candidate.index,
+      line: candidate.start.line,
       generation: generationOf(candidate.manifest),
       desired,
     }))
@@ -189,7 +251,7 @@ function checkCompiled(candidate: Candidate, desired: DesiredAccess): ManifestEr
   const size = policySize(desired.policy.document);
   if (size > managedPolicyMaxCharacters) {
     return errorAt(
-      candidate.document,
+      candidate,
       ["spec", "grants"],
       "PolicyTooLarge",
       `the compiled policy has ${size} characters; IAM allows ${managedPolicyMaxCharacters} (white space not counted). Split the grants over several manifests or use fewer prefixes`,
@@ -203,7 +265,7 @@ function checkCompiled(candidate: Candidate, desired: DesiredAccess): ManifestEr
   for (const [field, name, limit] of names) {
     if (name.length > limit) {
       return errorAt(
-        candidate.document,
+        candidate,
         candidate.manifest.spec.iam?.[field] === undefined ? ["metadata", "name"] : ["spec", "iam", field],
         "NameTooLong",
         `IAM ${field} "${name}" is ${name.length} characters; IAM allows ${limit}`,
@@ -214,17 +276,18 @@ function checkCompiled(candidate: Candidate, desired: DesiredAccess): ManifestEr
 }
 
 function errorAt(
-  document: SourceDocument,
-  path: readonly string[],
+  candidate: Candidate,
+  path: (typeof reportedPaths)[number],
   code: ManifestError["code"],
   message: string,
 ): ManifestError {
-  return { file: document.file, ...document.locate(path), message, pointer: joinPointer(path), code };
+  const position = candidate.positions.get(path.join("/")) ?? candidate.start;
+  return { file: candidate.file, ...position, message, pointer: joinPointer(path), code };
 }
 
 function describeSource(candidate: Candidate): string {
-  const { line, column } = candidate.document.locate(["metadata", "name"]);
-  return `${candidate.document.file}:${line}:${column}`;
+  const { line, column } = candidate.positions.get("metadata/name") ?? candidate.start;
+  return `${candidate.file}:${line}:${column}`;
 }
 
 function nameOf(value: unknown): string | undefined {
