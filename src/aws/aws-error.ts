@@ -74,6 +74,9 @@ const transient = new Set([
   "TimeoutError",
   "ConcurrentModification",
   "ConcurrentModificationException",
+  // IAM: a name deleted and re-created moments ago is briefly unmodifiable.
+  "EntityTemporarilyUnmodifiable",
+  "EntityTemporarilyUnmodifiableException",
   "IDPCommunicationError",
 ]);
 

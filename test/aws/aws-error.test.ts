@@ -3,6 +3,7 @@ import {
   ConcurrentModificationException,
   DeleteConflictException,
   EntityAlreadyExistsException,
+  EntityTemporarilyUnmodifiableException,
   IAMServiceException,
   LimitExceededException,
   MalformedPolicyDocumentException,
@@ -114,6 +115,17 @@ describe("classifyAwsError: IAM exceptions as the SDK throws them", () => {
     );
     expect(classifyAwsError(failure, iam("GetRole")).kind).toBe("transient");
     expect(classifyAwsError(concurrent, iam("TagRole")).kind).toBe("transient");
+  });
+
+  it("EntityTemporarilyUnmodifiable (a name deleted and re-created moments ago) is transient", () => {
+    const raw = iamError(
+      new EntityTemporarilyUnmodifiableException({ message: "temporarily unmodifiable", ...meta(409) }),
+      "EntityTemporarilyUnmodifiable",
+    );
+    expect(classifyAwsError(raw, iam("CreateRole"))).toMatchObject({
+      kind: "transient",
+      code: "EntityTemporarilyUnmodifiable",
+    });
   });
 
   it("IAM Throttling (an unmodelled code) is throttled", () => {
