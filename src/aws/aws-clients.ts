@@ -1,34 +1,12 @@
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
-import {
-  AwsCaller,
-  defaultRetryPolicy,
-  type CallLogger,
-  type CommandSender,
-  type RetryPolicy,
-} from "./aws-caller.js";
+import { AwsCaller, type CallLogger, type CommandSender } from "./aws-caller.js";
+import type { AwsSettings, RateLimit } from "./aws-settings.js";
 import type { CallObserver } from "./call-observer.js";
 import { systemClock, type Clock } from "./clock.js";
 import { TokenBucket } from "./token-bucket.js";
 
-export interface RateLimit {
-  /** Sustained requests per second. */
-  readonly perSecond: number;
-  readonly burst: number;
-}
-
-export interface AwsSettings {
-  /** Per-service client-side rate limits: AWS shares these budgets with every other tool in the account. */
-  readonly rateLimits: { readonly iam: RateLimit; readonly ec2: RateLimit };
-  readonly requestTimeoutMs: number;
-  readonly retry: RetryPolicy;
-}
-
-export const defaultAwsSettings: AwsSettings = {
-  rateLimits: { iam: { perSecond: 10, burst: 20 }, ec2: { perSecond: 20, burst: 40 } },
-  requestTimeoutMs: 30_000,
-  retry: defaultRetryPolicy,
-};
+export { defaultAwsSettings, type AwsSettings, type RateLimit } from "./aws-settings.js";
 
 export interface AwsConnection {
   readonly iam: AwsCaller;

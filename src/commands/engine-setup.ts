@@ -1,10 +1,6 @@
 import { InvalidArgumentError, Option } from "commander";
-import { AwsActionExecutor } from "../aws/aws-action-executor.js";
-import { connectToAws, defaultAwsSettings, type AwsSettings } from "../aws/aws-clients.js";
-import type { CallObserver } from "../aws/call-observer.js";
-import { Engine } from "../engine/engine.js";
+import { defaultAwsSettings, type AwsSettings } from "../aws/aws-settings.js";
 import type { Mode } from "../manifest/instance-access.js";
-import type { Logger } from "../observability/logger.js";
 import { parseDuration } from "../config/duration.js";
 
 export interface EngineCliOptions {
@@ -64,23 +60,6 @@ export function awsSettingsFrom(options: EngineCliOptions): AwsSettings {
     },
     retry: { ...defaultAwsSettings.retry, propagationBudgetMs: options.propagationTimeout },
   };
-}
-
-/** Connects to AWS through the standard credential chain and builds the engine. */
-export async function createAwsEngine(
-  options: EngineCliOptions,
-  observer: CallObserver,
-  logger: Logger,
-): Promise<Engine> {
-  const aws = await connectToAws(awsSettingsFrom(options), observer, logger.child({ component: "aws" }));
-  return new Engine(aws.iam, aws.ec2, new AwsActionExecutor(aws.iam, aws.ec2), {
-    iamPath: options.iamPath,
-    partition: aws.partition,
-    defaultMode: options.mode,
-    allowMassPrune: options.allowMassPrune,
-    concurrency: options.concurrency,
-    readStrategy: options.readStrategy,
-  });
 }
 
 function positiveInteger(value: string): number {

@@ -1,9 +1,9 @@
 import { pino, type DestinationStream, type Logger } from "pino";
+import type { LogLevel } from "./log-levels.js";
 
 export type { Logger } from "pino";
 
-export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof logLevels)[number];
+export { logLevels, type LogLevel } from "./log-levels.js";
 
 /** Field paths that may carry secrets; pino replaces their values before a line is written. */
 export const redactedPaths = [
