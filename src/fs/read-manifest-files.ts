@@ -33,6 +33,8 @@ export async function readManifestDirectory(root: string): Promise<ManifestFileI
   }
   const inputs: ManifestFileInput[] = [];
   const visitedDirectories = new Set<string>([rootReal]);
+  // Files found, by real path: a file reached both directly and through a symlink is read once, under its own name.
+  const found = new Map<string, { shown: string; viaLink: boolean }>();
 
   const walk = async (directory: string, display: string): Promise<void> => {
     let entries;
@@ -85,11 +87,15 @@ export async function readManifestDirectory(root: string): Promise<ManifestFileI
         visitedDirectories.add(target);
         await walk(target, shown);
       } else if (manifestExtension.test(entry.name)) {
-        inputs.push(await readManifestFile(target, shown));
+        const viaLink = entry.isSymbolicLink();
+        const known = found.get(target);
+        if (known === undefined || (known.viaLink && !viaLink)) found.set(target, { shown, viaLink });
       }
     }
   };
   await walk(rootReal, root);
+  const files = [...found].sort(([, a], [, b]) => (a.shown < b.shown ? -1 : a.shown > b.shown ? 1 : 0));
+  for (const [target, { shown }] of files) inputs.push(await readManifestFile(target, shown));
   return inputs;
 }
 

@@ -92,7 +92,7 @@ export function examineFile(input: ManifestFileInput): FileExamination {
   const candidates: Candidate[] = [];
   const invalidNames: string[] = [];
   // A document that failed to parse may have been a manifest; we cannot know which.
-  let unnamedInvalid = parsed.errors.length > 0;
+  let unnamedInvalid = parsed.errors.some((error) => error.code !== "EmptyFile");
   for (const document of parsed.documents) {
     const checked = checkDocument(document);
     if ("manifest" in checked && !document.damaged) {
@@ -111,7 +111,27 @@ export function examineFile(input: ManifestFileInput): FileExamination {
     if (name === undefined) unnamedInvalid = true;
     else invalidNames.push(name);
   }
-  return { errors, candidates, invalidNames, unnamedInvalid };
+  return { errors: capErrors(input.file, errors), candidates, invalidNames, unnamedInvalid };
+}
+
+/** A hostile file can hold hundreds of thousands of mistakes; a person needs the first few and a count. */
+export const maxErrorsPerFile = 50;
+
+function capErrors(file: string, errors: ManifestError[]): ManifestError[] {
+  if (errors.length <= maxErrorsPerFile) return errors;
+  const shown = errors.slice(0, maxErrorsPerFile);
+  const last = shown[shown.length - 1];
+  return [
+    ...shown,
+    {
+      file,
+      line: last?.line ?? 1,
+      column: last?.column ?? 1,
+      message: `${errors.length - maxErrorsPerFile} more error(s) in this file not shown`,
+      pointer: "",
+      code: "TooManyErrors",
+    },
+  ];
 }
 
 /** Parses, validates and compiles a directory's manifests; pure, so validate, plan, apply and the daemon share it. */

@@ -30,6 +30,7 @@ export const manifestErrorCodes = [
   "PolicyTooLarge",
   "NameTooLong",
   "SymlinkOutsideRoot",
+  "TooManyErrors",
 ] as const;
 export type ManifestErrorCode = (typeof manifestErrorCodes)[number];
 
