@@ -64,6 +64,7 @@ export class Controller {
   private firstPass: Set<string> | undefined;
   private ready = false;
   private directoryReadable = true;
+  private reloading: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: ControllerDeps) {
     this.queue = new WorkQueue(
@@ -176,7 +177,15 @@ export class Controller {
   }
 
   /** Reads the manifests directory; returns the names whose manifest in force changed (or appeared, or went). */
-  private async reload(): Promise<string[]> {
+  private reload(): Promise<string[]> {
+    // One read at a time: the watcher and the resync both reload, and an older read applied after a newer one
+    // would put stale manifests back in force until the next event.
+    const next = this.reloading.then(() => this.readAndApply());
+    this.reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  private async readAndApply(): Promise<string[]> {
     let inputs: ManifestFileInput[];
     try {
       inputs = await (this.deps.readDirectory ?? readManifestDirectory)(this.deps.manifestsDirectory);
@@ -270,7 +279,9 @@ export class Controller {
     const reconcileId = randomUUID().slice(0, 8);
     const logger = this.deps.logger.child({ manifest: key, reconcileId });
     const started = Date.now();
-    const generation = this.lastValid.get(key)?.generation;
+    // What this reconcile works from; null for a removed manifest, so that a reconcile of its removal still in
+    // flight when the manifest comes back cannot pass for a reconcile of the new version.
+    const generation = this.lastValid.get(key)?.generation ?? null;
     let plan = this.plannedVersion === this.setVersion ? this.planned.get(key) : undefined;
     this.planned.delete(key);
     try {

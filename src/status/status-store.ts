@@ -179,8 +179,11 @@ export class StatusStore {
     if (entry?.removed === true) this.entries.delete(name);
   }
 
-  /** Records a reconcile; `generation` is the one it worked from (default: the manifest's current one). */
-  recordReconcile(result: ManifestResult, record: ReconcileRecord, generation?: string): void {
+  /**
+   * Records a reconcile; `generation` is the one it worked from: null when no version of the manifest was in
+   * force (it was removed), undefined for the manifest's current one.
+   */
+  recordReconcile(result: ManifestResult, record: ReconcileRecord, generation?: string | null): void {
     const entry = this.entries.get(result.manifest);
     if (entry === undefined) return;
     // Drift repaired by this reconcile is history (in lastReconcile), not outstanding drift.
@@ -190,7 +193,7 @@ export class StatusStore {
     entry.issues = result.plan.issues;
     entry.warnings = result.warnings;
     entry.result = result.status;
-    entry.resultGeneration = generation ?? entry.generation;
+    entry.resultGeneration = generation === undefined ? entry.generation : generation;
     entry.resultError = record.error;
     entry.history = [record, ...entry.history].slice(0, historyLength);
     this.refresh(result.manifest);
@@ -291,7 +294,8 @@ export class StatusStore {
     const errorIssue = entry.issues.find((issue) => issue.severity === "error");
     // After an edit, the last reconcile describes the previous generation: until the new one is reconciled,
     // nothing may claim it is synced (that is what observedGeneration is for).
-    const stale = entry.result !== undefined && entry.resultGeneration !== entry.generation;
+    // (A removed manifest keeps its last generation for display; its clean-up is reconciled without one.)
+    const stale = !entry.removed && entry.result !== undefined && entry.resultGeneration !== entry.generation;
     const resultGeneration = entry.resultGeneration ?? generation;
     let synced: ConditionInput;
     switch (stale ? "stale" : entry.result) {

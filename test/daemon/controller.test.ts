@@ -15,7 +15,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AwsActionExecutor } from "../../src/aws/aws-action-executor.js";
 import { createCallers, defaultAwsSettings, type AwsSettings } from "../../src/aws/aws-clients.js";
 import { SimCloud } from "../../src/aws/sim/sim-cloud.js";
-import { Controller } from "../../src/daemon/controller.js";
+import { Controller, type ControllerDeps } from "../../src/daemon/controller.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import type { Condition } from "../../src/status/conditions.js";
@@ -50,7 +50,11 @@ interface Harness {
 const dirs = tempDirs("controller");
 const running: Controller[] = [];
 
-async function harness(specs: readonly ManifestSpec[], allowMassPrune = false): Promise<Harness> {
+async function harness(
+  specs: readonly ManifestSpec[],
+  allowMassPrune = false,
+  readDirectory?: ControllerDeps["readDirectory"],
+): Promise<Harness> {
   const sim = new SimCloud({
     instances: [
       { id: "i-0aaaaaaaaaaaaaaa1", tags: { Team: "alpha" } },
@@ -72,6 +76,7 @@ async function harness(specs: readonly ManifestSpec[], allowMassPrune = false): 
     metrics,
     logger: createLogger("silent"),
     options: { concurrency: 4, resyncMs: 3_600_000, allowMassPrune },
+    ...(readDirectory === undefined ? {} : { readDirectory }),
   });
   running.push(controller);
   let seen = 0;
@@ -128,6 +133,13 @@ async function roleExists(sim: SimCloud, name: string): Promise<boolean> {
     if ((error as { name?: string }).name === "NoSuchEntityException") return false;
     throw error;
   }
+}
+
+/** Lets other promise chains run until `condition` holds (bounded). */
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 1000 && !condition(); turn += 1)
+    await new Promise((resolve) => setImmediate(resolve));
+  expect(condition()).toBe(true);
 }
 
 beforeEach(() => {
@@ -421,6 +433,38 @@ describe("Controller over the simulated cloud", () => {
     expect(view?.drift.length).toBeGreaterThan(0);
     expect(h.status.document().summary).toMatchObject({ ready: 2, drifted: 1 });
     expect(h.sim.calls.filter((call) => call.includes("beta"))).toEqual([]);
+  });
+
+  it("directory reads are applied in order: a slow older read never overrides a newer one", async () => {
+    let gate: (() => void) | undefined;
+    let reads = 0;
+    let content = manifestYaml(alpha);
+    const h = await harness([], false, async (directory) => {
+      reads += 1;
+      const inputs = [{ file: path.join(directory, "alpha.yaml"), bytes: Buffer.from(content) }];
+      // The second read stalls after reading the old content, while a third one reads the new.
+      if (reads === 2) await new Promise<void>((resolve) => (gate = resolve));
+      return inputs;
+    });
+    await h.resync();
+    const first = h.status.manifest("alpha")?.generation;
+
+    const stalled = h.controller.manifestsChanged();
+    await waitUntil(() => gate !== undefined);
+    content = manifestYaml({ ...alpha, grants: [{ bucket: "alpha-newer", access: "read" }] });
+    const newer = h.controller.manifestsChanged();
+    for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    gate?.();
+    await Promise.all([stalled, newer]);
+    await h.controller.idle();
+
+    const generation = h.status.manifest("alpha")?.generation;
+    expect(generation).not.toBe(first);
+    expect(conditionOf(h.status.manifest("alpha"), "Ready")).toMatchObject({
+      status: "True",
+      observedGeneration: generation,
+    });
+    expect(reads).toBe(3);
   });
 
   it("stop() takes no more work: a later change reconciles nothing", async () => {

@@ -339,6 +339,27 @@ describe("StatusStore generations", () => {
     });
   });
 
+  it("a reconcile of a removed manifest, recorded after it came back, does not make the new version Ready", () => {
+    const clock = manualClock();
+    const store = new StatusStore(clock.now);
+    store.setManifests([entry("a", "gen-1")], []);
+    store.recordReconcile(result("a", "converged"), record(clock.iso()), "gen-1");
+    store.setManifests([], []);
+    // Its removal's reconcile runs without a generation; a removed manifest is not "stale" for lack of one.
+    store.recordReconcile(result("a", "converged"), record(clock.advance()), null);
+    expect(store.document().removed.map((view) => view.name)).toEqual(["a"]);
+    expect(condition(store.document().removed[0], "Synced")?.reason).toBe("Converged");
+
+    store.setManifests([entry("a", "gen-2")], []);
+    store.recordReconcile(result("a", "converged"), record(clock.advance()), null);
+    expect(condition(store.manifest("a"), "Ready")?.status).toBe("Unknown");
+    store.recordReconcile(result("a", "converged"), record(clock.advance()), "gen-2");
+    expect(condition(store.manifest("a"), "Ready")).toMatchObject({
+      status: "True",
+      observedGeneration: "gen-2",
+    });
+  });
+
   it("an invalid edit keeps the last valid generation in force and says so in Valid's message", () => {
     const clock = manualClock();
     const store = new StatusStore(clock.now);
