@@ -124,7 +124,7 @@ export class AwsActionExecutor implements ActionExecutor {
           this.requireOwner(resource, existing.tags, action.manifest);
           state.putPolicy(existing);
           if (!policiesEqual(existing.document, action.document)) {
-            await iam.send(
+            const output = await iam.send<CreatePolicyVersionCommandOutput>(
               new CreatePolicyVersionCommand({
                 PolicyArn: existing.arn,
                 PolicyDocument: json(action.document),
@@ -132,6 +132,16 @@ export class AwsActionExecutor implements ActionExecutor {
               }),
               { resource },
             );
+            const versionId = output.PolicyVersion?.VersionId ?? "";
+            state.putPolicy({
+              ...existing,
+              document: action.document,
+              defaultVersionId: versionId,
+              versions: [
+                ...existing.versions.map((version) => ({ ...version, isDefault: false })),
+                { id: versionId, isDefault: true, createdAt: Date.now() },
+              ],
+            });
           }
         }
         created.add("policy", action.policyName);
@@ -160,7 +170,10 @@ export class AwsActionExecutor implements ActionExecutor {
         return;
       }
       case "deletePolicyVersion": {
-        await this.confirmPolicyOwner(action.policyArn, action.expectOwner);
+        if (!(await this.confirmPolicyOwner(action.policyArn, action.expectOwner))) {
+          state.removePolicy(action.policyArn);
+          return;
+        }
         await ignoreNotFound(
           iam.send(
             new DeletePolicyVersionCommand({ PolicyArn: action.policyArn, VersionId: action.versionId }),
@@ -174,6 +187,7 @@ export class AwsActionExecutor implements ActionExecutor {
         return;
       }
       case "tagPolicy":
+        if (!(await this.confirmPolicyOwner(action.policyArn, action.expectOwner))) return;
         await iam.send(new TagPolicyCommand({ PolicyArn: action.policyArn, Tags: tagList(action.tags) }), {
           resource: action.policyArn,
         });
@@ -183,6 +197,7 @@ export class AwsActionExecutor implements ActionExecutor {
         }));
         return;
       case "untagPolicy":
+        if (!(await this.confirmPolicyOwner(action.policyArn, action.expectOwner))) return;
         await iam.send(new UntagPolicyCommand({ PolicyArn: action.policyArn, TagKeys: [...action.keys] }), {
           resource: action.policyArn,
         });
@@ -191,13 +206,17 @@ export class AwsActionExecutor implements ActionExecutor {
           tags: policy.tags === undefined ? undefined : mergeTags(policy.tags, {}, action.keys),
         }));
         return;
-      case "deletePolicy":
-        await this.confirmPolicyOwner(action.policyArn, action.expectOwner);
+      case "deletePolicy": {
+        if (!(await this.confirmPolicyOwner(action.policyArn, action.expectOwner))) {
+          state.removePolicy(action.policyArn);
+          return;
+        }
         await ignoreNotFound(
           iam.send(new DeletePolicyCommand({ PolicyArn: action.policyArn }), { resource: action.policyArn }),
         );
         state.removePolicy(action.policyArn);
         return;
+      }
       case "createRole": {
         const resource = label.role(action.roleName);
         try {
@@ -400,7 +419,7 @@ export class AwsActionExecutor implements ActionExecutor {
           roleNames: profile.roleNames.filter((name) => name !== action.roleName),
         }));
         return;
-      case "deleteInstanceProfile":
+      case "deleteInstanceProfile": {
         await ignoreNotFound(
           iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: action.profileName }), {
             resource: label.instanceProfile(action.profileName),
@@ -408,6 +427,7 @@ export class AwsActionExecutor implements ActionExecutor {
         );
         state.removeProfile(action.profileName);
         return;
+      }
       case "associateInstanceProfile":
         await this.associate(action.instanceId, action.profileName, state, created);
         return;
@@ -495,14 +515,22 @@ export class AwsActionExecutor implements ActionExecutor {
   }
 
   /** Tags decide ownership: read them before changing a policy whose ownership only its description suggested. */
+  /** Returns false when the policy no longer exists (for a removal, that is success). */
   private async confirmPolicyOwner(
     policyArn: string,
     expected: OwnershipExpectation | undefined,
-  ): Promise<void> {
-    if (expected === undefined) return;
+  ): Promise<boolean> {
+    if (expected === undefined) return true;
     const name = policyArn.split("/").pop() ?? policyArn;
     const resource = label.policy(name);
-    const ownership = readOwnership(await readPolicyTags(this.iam, policyArn, name));
+    let tags: Tags;
+    try {
+      tags = await readPolicyTags(this.iam, policyArn, name);
+    } catch (error) {
+      if (error instanceof AwsApiError && error.kind === "not-found") return false;
+      throw error;
+    }
+    const ownership = readOwnership(tags);
     if (!ownership.managed || ownership.manifest !== expected.manifest) {
       throw new OwnershipError(
         resource,
@@ -515,6 +543,7 @@ export class AwsActionExecutor implements ActionExecutor {
         `its tags say deletion-policy ${ownership.deletionPolicy}; it was left in place`,
       );
     }
+    return true;
   }
 }
 

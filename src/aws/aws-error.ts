@@ -143,6 +143,9 @@ export function classifyAwsError(error: unknown, context: ClassifyContext): AwsA
     // Right after creating something, IAM may still say it does not exist.
     return make(context.dependsOnNewResource === true ? "eventual-consistency" : "not-found");
   }
+  // A 404 whose body names no code (proxies, some emulator paths) still means the resource is absent.
+  if (httpStatus === 404 && /^(NotFound|UnknownError|Error|HTTP404|404)$/.test(code))
+    return make("not-found", "NotFound");
   if (conflicts.has(code)) return make("conflict");
   if (code === "IncorrectState" && /existing association/i.test(message)) return make("conflict");
   // SDK v3 treats IAM's LimitExceeded as throttling; it is a quota (policy size, version count, roles per profile).

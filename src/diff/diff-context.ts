@@ -29,6 +29,7 @@ export type IssueCode =
   | "InstanceClaimedByInvalidManifest"
   | "InstanceNotFound"
   | "PruneSuspended"
+  | "RemovalDeferred"
   | "PruneGuardTripped";
 
 export type AssociationState = "associated" | "pending" | "conflict" | "excluded";

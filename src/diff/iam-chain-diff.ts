@@ -117,9 +117,23 @@ export function diffIamChain(desired: DesiredAccess, snapshot: Snapshot, context
         actual: showTags(policy.tags),
       };
       if (changes.set !== undefined)
-        want(reason, { kind: "tagPolicy", manifest, reason, policyArn: policy.arn, tags: changes.set });
+        want(reason, {
+          kind: "tagPolicy",
+          manifest,
+          reason,
+          policyArn: policy.arn,
+          tags: changes.set,
+          ...ownerCheck,
+        });
       if (changes.remove.length > 0) {
-        want(reason, { kind: "untagPolicy", manifest, reason, policyArn: policy.arn, keys: changes.remove });
+        want(reason, {
+          kind: "untagPolicy",
+          manifest,
+          reason,
+          policyArn: policy.arn,
+          keys: changes.remove,
+          ...ownerCheck,
+        });
       }
     }
     if (!policiesEqual(policy.document, desired.policy.document)) {

@@ -19,6 +19,10 @@ export interface PruneOptions {
   readonly allowMassPrune: boolean;
   /** Instances that a manifest in force is about to take over: their profile is replaced, not removed. */
   readonly reassignedInstances: ReadonlySet<string>;
+  /** Instances left as they are this pass (claimed by several manifests, or by a blocked one): hands off. */
+  readonly untouchableInstances: ReadonlySet<string>;
+  /** Manifests in force whose converging actions run this pass (enforce mode, not blocked). */
+  readonly actingManifests: ReadonlySet<string>;
 }
 
 export interface PruneGroup {
@@ -68,7 +72,8 @@ export function planPrune(snapshot: Snapshot, context: DiffContext, options: Pru
     }
   }
 
-  const managedManifests = new Set<string>();
+  // Manifests in force count as managed even before their resources exist.
+  const managedManifests = new Set<string>(context.desired.keys());
   const candidates = new Map<string, Owned[]>();
   for (const resource of owned) {
     const owner = resource.ownership.manifest;
@@ -81,17 +86,27 @@ export function planPrune(snapshot: Snapshot, context: DiffContext, options: Pru
     candidates.set(owner, list);
   }
 
+  const world: PruneWorld = {
+    snapshot,
+    options,
+    wantedProfiles: profileWanters(context.desired),
+    // Roles an acting manifest wants: its converging actions detach whatever else is attached to them.
+    cleanedRoles: new Set(
+      [...context.desired.values()]
+        .filter((desired) => options.actingManifests.has(desired.manifest))
+        .map((desired) => iamNameKey(desired.role.name)),
+    ),
+    deletedRoles: new Set(),
+    ...profilesToDelete(candidates, snapshot, options),
+  };
+  // Profiles and roles first, for every group: a policy may be deleted only once every role holding it goes.
+  const drafts = [...candidates].map(([manifest, resources]) =>
+    draftGroup(manifest, !context.desired.has(manifest), resources, world),
+  );
   const groups = new Map<string, PruneGroup>();
-  for (const [manifest, resources] of candidates) {
-    const group = planGroup(
-      manifest,
-      !context.desired.has(manifest),
-      resources,
-      snapshot,
-      options,
-      wanted.instanceProfile,
-    );
-    if (group.actions.length > 0 || group.issues.length > 0) groups.set(manifest, group);
+  for (const draft of drafts) {
+    const group = finishGroup(draft, world);
+    if (group.actions.length > 0 || group.issues.length > 0) groups.set(group.manifest, group);
   }
   for (const name of unknownPolicies) {
     const marker = manifestFromPolicyDescription(snapshot.policies.get(iamNameKey(name))?.description) ?? "";
@@ -154,14 +169,73 @@ function wantedNames(desired: ReadonlyMap<string, DesiredAccess>): Record<Kind, 
   return wanted;
 }
 
-function planGroup(
+interface PruneWorld {
+  readonly snapshot: Snapshot;
+  readonly options: PruneOptions;
+  /** Profile (lower-cased name) → the manifest in force that wants it. */
+  readonly wantedProfiles: ReadonlyMap<string, string>;
+  readonly cleanedRoles: ReadonlySet<string>;
+  /** Filled while drafting: roles some group deletes this pass. */
+  readonly deletedRoles: Set<string>;
+  /** Profiles (lower-cased) some group deletes this pass: each takes its own roles out first. */
+  readonly deletingProfiles: ReadonlySet<string>;
+  /** Profiles that would be deleted but an instance that must be left alone still holds: they stay this pass. */
+  readonly keptProfiles: ReadonlyMap<string, readonly string[]>;
+}
+
+function profilesToDelete(
+  candidates: ReadonlyMap<string, readonly Owned[]>,
+  snapshot: Snapshot,
+  options: PruneOptions,
+): { deletingProfiles: Set<string>; keptProfiles: Map<string, string[]> } {
+  const deletingProfiles = new Set<string>();
+  const keptProfiles = new Map<string, string[]>();
+  for (const resources of candidates.values()) {
+    for (const resource of resources) {
+      if (resource.kind !== "instanceProfile" || resource.ownership.deletionPolicy !== "delete") continue;
+      const key = iamNameKey(resource.name);
+      const untouchable = [...snapshot.associations.values()]
+        .filter((association) => iamNameKey(nameFromArn(association.profileArn)) === key)
+        .map((association) => association.instanceId)
+        .filter((instanceId) => options.untouchableInstances.has(instanceId));
+      if (untouchable.length > 0) keptProfiles.set(key, untouchable);
+      else deletingProfiles.add(key);
+    }
+  }
+  return { deletingProfiles, keptProfiles };
+}
+
+interface Draft {
+  readonly manifest: string;
+  readonly removed: boolean;
+  readonly resources: readonly Owned[];
+  readonly actions: Action[];
+  readonly drift: Reason[];
+  readonly issues: Issue[];
+  readonly reasonFor: (resource: string, policy: DeletionPolicy) => Reason;
+}
+
+function profileWanters(desired: ReadonlyMap<string, DesiredAccess>): Map<string, string> {
+  return new Map(
+    [...desired.values()].map((access) => [iamNameKey(access.instanceProfile.name), access.manifest]),
+  );
+}
+
+const deferred = (resource: string, message: string): Issue => ({
+  code: "RemovalDeferred",
+  severity: "warning",
+  message,
+  resource,
+});
+
+/** Retained resources, and the profiles and roles of one group, in the order IAM allows. */
+function draftGroup(
   manifest: string,
   removed: boolean,
   resources: readonly Owned[],
-  snapshot: Snapshot,
-  options: PruneOptions,
-  wantedProfiles: ReadonlySet<string>,
-): PruneGroup {
+  world: PruneWorld,
+): Draft {
+  const { snapshot, options } = world;
   const actions: Action[] = [];
   const drift: Reason[] = [];
   const issues: Issue[] = [];
@@ -172,8 +246,8 @@ function planGroup(
     desired: policy === "delete" ? `absent (${why})` : `retained, tagged orphaned (${why})`,
     actual: "present",
   });
-  const byKind = (kind: Kind, policy: DeletionPolicy) =>
-    resources.filter((resource) => resource.kind === kind && resource.ownership.deletionPolicy === policy);
+  const byKind = (kind: Kind) =>
+    resources.filter((resource) => resource.kind === kind && resource.ownership.deletionPolicy === "delete");
 
   // Retained: keep in place, say it is orphaned, once.
   for (const resource of resources) {
@@ -192,18 +266,28 @@ function planGroup(
     }
   }
 
-  // Deleted, in the order IAM allows: instances, profile, role, policy.
-  const profiles = byKind("instanceProfile", "delete");
-  const roles = byKind("role", "delete");
-  const policies = byKind("policy", "delete");
-  const deletedRoles = new Set(roles.map((role) => iamNameKey(role.name)));
-  for (const profileRef of profiles) {
+  // Profiles: release the instances (unless another manifest moves them), take the role out, delete.
+  for (const profileRef of byKind("instanceProfile")) {
     const profile = snapshot.instanceProfiles.get(iamNameKey(profileRef.name));
     if (profile === undefined) continue;
-    const reason = reasonFor(label.instanceProfile(profile.name), "delete");
+    const profileLabel = label.instanceProfile(profile.name);
+    const untouchable = world.keptProfiles.get(iamNameKey(profile.name));
+    if (untouchable !== undefined) {
+      // Deleting it would leave those instances pointing at nothing; they are not ours to change this pass.
+      issues.push(
+        deferred(
+          profileLabel,
+          `${profileLabel} is still held by ${untouchable.join(", ")}, which is left as it is this pass; it is removed once released`,
+        ),
+      );
+      continue;
+    }
+    const holders = [...snapshot.associations.values()].filter(
+      (association) => iamNameKey(nameFromArn(association.profileArn)) === iamNameKey(profile.name),
+    );
+    const reason = reasonFor(profileLabel, "delete");
     drift.push(reason);
-    for (const association of snapshot.associations.values()) {
-      if (iamNameKey(nameFromArn(association.profileArn)) !== iamNameKey(profile.name)) continue;
+    for (const association of holders) {
       if (options.reassignedInstances.has(association.instanceId)) continue;
       actions.push({
         kind: "disassociateInstanceProfile",
@@ -213,11 +297,6 @@ function planGroup(
         associationId: association.associationId,
       });
     }
-  }
-  for (const profileRef of profiles) {
-    const profile = snapshot.instanceProfiles.get(iamNameKey(profileRef.name));
-    if (profile === undefined) continue;
-    const reason = reasonFor(label.instanceProfile(profile.name), "delete");
     for (const roleName of profile.roleNames) {
       actions.push({
         kind: "removeRoleFromInstanceProfile",
@@ -229,38 +308,61 @@ function planGroup(
     }
     actions.push({ kind: "deleteInstanceProfile", manifest, reason, profileName: profile.name });
   }
-  for (const roleRef of roles) {
+
+  // Roles: out of every other profile, policies detached, inline policies deleted, then the role.
+  for (const roleRef of byKind("role")) {
     const role = snapshot.roles.get(iamNameKey(roleRef.name));
     if (role === undefined) continue;
-    const reason = reasonFor(label.role(role.name), "delete");
-    drift.push(reason);
+    const roleLabel = label.role(role.name);
+    const reason = reasonFor(roleLabel, "delete");
+    const removals: Action[] = [];
+    let blockedBy: Issue | undefined;
     for (const other of snapshot.instanceProfiles.values()) {
-      if (profiles.some((profile) => iamNameKey(profile.name) === iamNameKey(other.name))) continue;
-      if (other.roleNames.some((held) => iamNameKey(held) === iamNameKey(role.name))) {
-        const owner = other.tags === undefined ? undefined : readOwnership(other.tags);
-        if (owner?.managed === true) {
-          // A profile that a manifest in force wants (one that renamed its role): that manifest's converging
-          // actions, which run before any removal, already take the role out. A second removal is a wasted
-          // mutating call on AWS (NoSuchEntity) and fails outright on moto (HTTP 500).
-          if (wantedProfiles.has(iamNameKey(other.name))) continue;
-          actions.push({
-            kind: "removeRoleFromInstanceProfile",
-            manifest,
-            reason,
-            profileName: other.name,
-            roleName: role.name,
-          });
-        } else {
-          issues.push({
-            code: "NotOwned",
-            severity: "error",
-            message: `${label.role(role.name)} is held by instance profile ${other.name}, which rolecall does not own; the role is left in place`,
-            resource: label.role(role.name),
-          });
-        }
+      if (!other.roleNames.some((held) => iamNameKey(held) === iamNameKey(role.name))) continue;
+      const otherKey = iamNameKey(other.name);
+      if (world.keptProfiles.has(otherKey)) {
+        blockedBy = deferred(
+          roleLabel,
+          `${roleLabel} is in instance profile ${other.name}, which stays for now; it is removed with it`,
+        );
+        break;
       }
+      if (world.deletingProfiles.has(otherKey)) continue; // its own removal takes the role out first
+      const wanter = world.wantedProfiles.get(otherKey);
+      if (wanter !== undefined) {
+        // That manifest's converging actions, which run before any removal, take the role out; if it cannot act
+        // this pass (blocked, observe mode), the role must wait, or DeleteRole fails on every pass.
+        if (options.actingManifests.has(wanter)) continue;
+        blockedBy = deferred(
+          roleLabel,
+          `${roleLabel} is in instance profile ${other.name} of manifest "${wanter}", which cannot change it this pass`,
+        );
+        break;
+      }
+      const owner = other.tags === undefined ? undefined : readOwnership(other.tags);
+      if (owner?.managed !== true) {
+        blockedBy = {
+          code: "NotOwned",
+          severity: "error",
+          message: `${roleLabel} is held by instance profile ${other.name}, which rolecall does not own; the role is left in place`,
+          resource: roleLabel,
+        };
+        break;
+      }
+      removals.push({
+        kind: "removeRoleFromInstanceProfile",
+        manifest,
+        reason,
+        profileName: other.name,
+        roleName: role.name,
+      });
     }
-    if (issues.some((issue) => issue.resource === label.role(role.name))) continue;
+    if (blockedBy !== undefined) {
+      issues.push(blockedBy);
+      continue;
+    }
+    drift.push(reason);
+    actions.push(...removals);
     for (const arn of role.attachedPolicyArns)
       actions.push({ kind: "detachRolePolicy", manifest, reason, roleName: role.name, policyArn: arn });
     for (const inline of role.inlinePolicyNames) {
@@ -273,27 +375,44 @@ function planGroup(
       });
     }
     actions.push({ kind: "deleteRole", manifest, reason, roleName: role.name });
+    world.deletedRoles.add(iamNameKey(role.name));
   }
-  for (const policyRef of policies) {
-    const policy = snapshot.policies.get(iamNameKey(policyRef.name));
+  return { manifest, removed, resources, actions, drift, issues, reasonFor };
+}
+
+/** Policies last: each goes once no role that stays will still hold it after this pass. */
+function finishGroup(draft: Draft, world: PruneWorld): PruneGroup {
+  const { manifest, actions, drift, issues, reasonFor } = draft;
+  for (const policyRef of draft.resources.filter(
+    (resource) => resource.kind === "policy" && resource.ownership.deletionPolicy === "delete",
+  )) {
+    const policy = world.snapshot.policies.get(iamNameKey(policyRef.name));
     if (policy === undefined) continue;
-    const resourceLabel = label.policy(policy.name);
-    const holders = [...snapshot.roles.values()].filter(
+    const policyLabel = label.policy(policy.name);
+    const holders = [...world.snapshot.roles.values()].filter(
       (role) =>
         role.attachedPolicyArns.includes(policy.arn) &&
-        !deletedRoles.has(iamNameKey(role.name)) &&
-        !readOwnership(role.tags).managed,
+        !world.deletedRoles.has(iamNameKey(role.name)) &&
+        !world.cleanedRoles.has(iamNameKey(role.name)),
     );
     if (holders.length > 0) {
-      issues.push({
-        code: "NotOwned",
-        severity: "error",
-        message: `${resourceLabel} is still attached to ${holders.map((role) => label.role(role.name)).join(", ")}, which rolecall does not own; the policy is left in place`,
-        resource: resourceLabel,
-      });
+      const unowned = holders.filter((role) => !readOwnership(role.tags).managed);
+      issues.push(
+        unowned.length > 0
+          ? {
+              code: "NotOwned",
+              severity: "error",
+              message: `${policyLabel} is still attached to ${unowned.map((role) => label.role(role.name)).join(", ")}, which rolecall does not own; the policy is left in place`,
+              resource: policyLabel,
+            }
+          : deferred(
+              policyLabel,
+              `${policyLabel} is still attached to ${holders.map((role) => label.role(role.name)).join(", ")}, which stays; it is removed once detached`,
+            ),
+      );
       continue;
     }
-    const reason = reasonFor(resourceLabel, "delete");
+    const reason = reasonFor(policyLabel, "delete");
     drift.push(reason);
     for (const version of policy.versions) {
       if (!version.isDefault)
@@ -307,7 +426,7 @@ function planGroup(
     }
     actions.push({ kind: "deletePolicy", manifest, reason, policyArn: policy.arn });
   }
-  return { manifest, removed, actions, drift, issues };
+  return { manifest, removed: draft.removed, actions, drift, issues };
 }
 
 function labelOf(resource: Owned): string {

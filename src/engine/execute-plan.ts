@@ -3,7 +3,7 @@ import { CreatedInPass, type ActionExecutor } from "../aws/aws-action-executor.j
 import { AwsApiError } from "../aws/aws-error.js";
 import type { ManifestPlan } from "../diff/diff-context.js";
 import type { SnapshotWriter } from "../observed/snapshot-writer.js";
-import { describeAction, isInstanceAction, type Action } from "../plan/action.js";
+import { describeAction, isInstanceAction, type Action, type ActionKind } from "../plan/action.js";
 
 export type ActionStatus = "done" | "failed" | "skipped";
 
@@ -28,7 +28,9 @@ export interface ExecutionHooks {
 /**
  * Runs each enforce-mode manifest's actions in order, manifests in parallel (bounded), converging actions of all
  * manifests before any removal. A failed IAM action stops that manifest's remaining actions (they depend on it);
- * a failed instance action only affects that instance.
+ * a failed instance action only affects that instance. Removal runs in three steps across all manifests, so one
+ * removed manifest's role is out of another's profile before it is deleted, and so on: instances and profiles,
+ * then roles, then policies.
  */
 export async function executePlans(
   plans: readonly ManifestPlan[],
@@ -40,6 +42,7 @@ export async function executePlans(
   const outcomes = new Map<string, ActionOutcome[]>();
   const created = new CreatedInPass();
   const limit = pLimit(Math.max(1, concurrency));
+  const stopped = new Map<string, string>();
   const runPhase = (select: (plan: ManifestPlan) => readonly Action[]) =>
     Promise.all(
       plans
@@ -48,14 +51,29 @@ export async function executePlans(
           limit(async () => {
             const list = outcomes.get(plan.manifest) ?? [];
             outcomes.set(plan.manifest, list);
-            await runSequence(plan.manifest, select(plan), executor, state, created, hooks, list);
+            await runSequence(plan.manifest, select(plan), executor, state, created, hooks, list, stopped);
           }),
         ),
     );
   await runPhase((plan) => plan.actions);
-  await runPhase((plan) => plan.pruneActions);
+  for (const step of removalSteps)
+    await runPhase((plan) => plan.pruneActions.filter((action) => step.has(action.kind)));
   return outcomes;
 }
+
+/** Removal, in the order IAM requires across manifests; tags (retained resources) go with the first step. */
+const removalSteps: ReadonlySet<ActionKind>[] = [
+  new Set<ActionKind>([
+    "tagPolicy",
+    "tagRole",
+    "tagInstanceProfile",
+    "disassociateInstanceProfile",
+    "removeRoleFromInstanceProfile",
+    "deleteInstanceProfile",
+  ]),
+  new Set<ActionKind>(["detachRolePolicy", "deleteRolePolicy", "deleteRole"]),
+  new Set<ActionKind>(["deletePolicyVersion", "deletePolicy"]),
+];
 
 async function runSequence(
   manifest: string,
@@ -65,8 +83,9 @@ async function runSequence(
   created: CreatedInPass,
   hooks: ExecutionHooks,
   outcomes: ActionOutcome[],
+  stoppedManifests: Map<string, string>,
 ): Promise<void> {
-  let stopped: string | undefined;
+  let stopped = stoppedManifests.get(manifest);
   const failedInstances = new Set<string>();
   for (const action of actions) {
     const description = describeAction(action);
@@ -90,6 +109,22 @@ async function runSequence(
       hooks.onAction?.(manifest, outcome);
       continue;
     }
+    const inUse = stillInUse(action, state);
+    if (inUse !== undefined) {
+      const outcome: ActionOutcome = {
+        action,
+        description,
+        status: "failed",
+        errorCode: "InUse",
+        error: inUse,
+        retryable: true,
+      };
+      outcomes.push(outcome);
+      hooks.onAction?.(manifest, outcome);
+      stopped = `an earlier action failed: ${description}`;
+      stoppedManifests.set(manifest, stopped);
+      continue;
+    }
     let outcome: ActionOutcome;
     try {
       await executor.execute(action, state, created);
@@ -98,11 +133,33 @@ async function runSequence(
       const { code, message, retryable } = describeFailure(error);
       outcome = { action, description, status: "failed", errorCode: code, error: message, retryable };
       if (isInstanceAction(action)) failedInstances.add(instanceId ?? "");
-      else stopped = `an earlier action failed: ${description}`;
+      else {
+        stopped = `an earlier action failed: ${description}`;
+        stoppedManifests.set(manifest, stopped);
+      }
     }
     outcomes.push(outcome);
     hooks.onAction?.(manifest, outcome);
   }
+}
+
+/**
+ * Removals that depend on another manifest's step of this pass (a detach, a replace that moves an instance away)
+ * check that step's effect first: deleting an attached policy fails on AWS (emulators allow it and strand the
+ * role), and deleting a profile an instance still holds leaves that instance without credentials.
+ */
+function stillInUse(action: Action, state: SnapshotWriter): string | undefined {
+  if (action.kind === "deletePolicy") {
+    const roles = state.rolesAttaching(action.policyArn);
+    if (roles.length > 0)
+      return `${action.policyArn} is still attached to ${roles.join(", ")}; not removed yet`;
+  }
+  if (action.kind === "deleteInstanceProfile") {
+    const instances = state.instancesHolding(action.profileName);
+    if (instances.length > 0)
+      return `instance profile ${action.profileName} is still associated with ${instances.join(", ")}; not removed yet`;
+  }
+  return undefined;
 }
 
 function describeFailure(error: unknown): { code: string; message: string; retryable: boolean } {
@@ -111,7 +168,11 @@ function describeFailure(error: unknown): { code: string; message: string; retry
     return { code: error.code, message: error.message, retryable };
   }
   if (error instanceof Error && "code" in error && typeof error.code === "string") {
-    return { code: error.code, message: error.message, retryable: false };
+    return {
+      code: error.code,
+      message: error.message,
+      retryable: "retryable" in error && error.retryable === true,
+    };
   }
   return {
     code: "InternalError",

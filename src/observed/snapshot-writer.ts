@@ -117,6 +117,21 @@ export class SnapshotWriter {
     this.profiles.delete(iamNameKey(name));
   }
 
+  /** Instances whose current association names this profile. */
+  instancesHolding(profileName: string): string[] {
+    const key = iamNameKey(profileName);
+    return [...this.associations.values()]
+      .filter((association) => iamNameKey(nameFromArn(association.profileArn)) === key)
+      .map((association) => association.instanceId);
+  }
+
+  /** Roles that have this managed policy attached. */
+  rolesAttaching(policyArn: string): string[] {
+    return [...this.roles.values()]
+      .filter((role) => role.attachedPolicyArns.includes(policyArn))
+      .map((role) => role.name);
+  }
+
   putAssociation(association: ObservedAssociation): void {
     this.associations.set(association.instanceId, association);
   }

@@ -47,8 +47,18 @@ export type Action = Base &
         readonly versionId: string;
         readonly expectOwner?: OwnershipExpectation;
       }
-    | { readonly kind: "tagPolicy"; readonly policyArn: string; readonly tags: Tags }
-    | { readonly kind: "untagPolicy"; readonly policyArn: string; readonly keys: readonly string[] }
+    | {
+        readonly kind: "tagPolicy";
+        readonly policyArn: string;
+        readonly tags: Tags;
+        readonly expectOwner?: OwnershipExpectation;
+      }
+    | {
+        readonly kind: "untagPolicy";
+        readonly policyArn: string;
+        readonly keys: readonly string[];
+        readonly expectOwner?: OwnershipExpectation;
+      }
     | {
         readonly kind: "deletePolicy";
         readonly policyArn: string;

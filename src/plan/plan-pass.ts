@@ -39,14 +39,33 @@ export function planPass(snapshot: Snapshot, input: PassInput): PassPlan {
   const blocked = new Set([...chains].filter(([, chain]) => chain.blocked).map(([name]) => name));
   const instances = assignInstances(snapshot, context, blocked);
 
+  const acting = new Set(
+    input.inForce
+      .filter((desired) => desired.mode === "enforce" && !blocked.has(desired.manifest))
+      .map((desired) => desired.manifest),
+  );
   const reassigned = new Set<string>();
-  for (const diff of instances.values()) {
-    for (const status of diff.instances) if (status.association !== "excluded") reassigned.add(status.id);
+  const untouchable = new Set<string>();
+  for (const [manifest, diff] of instances) {
+    for (const action of diff.actions) {
+      if (
+        acting.has(manifest) &&
+        (action.kind === "associateInstanceProfile" || action.kind === "replaceInstanceProfileAssociation")
+      ) {
+        reassigned.add(action.instanceId);
+      }
+    }
+    for (const status of diff.instances) {
+      if (status.association === "conflict" || (blocked.has(manifest) && status.association !== "excluded"))
+        untouchable.add(status.id);
+    }
   }
   const prune = planPrune(snapshot, context, {
     unnamedInvalid: input.unnamedInvalid,
     allowMassPrune: input.allowMassPrune,
     reassignedInstances: reassigned,
+    untouchableInstances: untouchable,
+    actingManifests: acting,
   });
 
   const manifests = new Map<string, ManifestPlan>();

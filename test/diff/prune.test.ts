@@ -26,6 +26,8 @@ const defaults: PruneOptions = {
   unnamedInvalid: false,
   allowMassPrune: false,
   reassignedInstances: new Set(),
+  untouchableInstances: new Set(),
+  actingManifests: new Set(["web", "api"]),
 };
 const kinds = (actions: readonly Action[]) => actions.map((action) => action.kind);
 
