@@ -95,11 +95,7 @@ async function runDaemon(options: RunOptions): Promise<void> {
     options.manifests,
     { debounceMs: options.debounce, maxWaitMs: Math.max(1000, options.debounce * 5) },
     () => {
-      const wasReadable = controller.directoryIsReadable();
-      void controller.manifestsChanged().then(async () => {
-        // A directory deleted and created again needs a fresh watch.
-        if (!wasReadable && controller.directoryIsReadable()) await watcher.restart();
-      });
+      void controller.manifestsChanged();
     },
     (error) => {
       logger.warn({ err: error, component: "watcher" }, "file watcher error");
@@ -112,11 +108,23 @@ async function runDaemon(options: RunOptions): Promise<void> {
     statusToken: options.statusToken,
     logger: logger.child({ component: "http" }),
   });
+  let stopping = false;
+  // A deleted directory takes its watch with it, and nothing would notice it come back until the next resync (and
+  // then only at every resync). While it is unreadable, look for it every second; once it is back, reload and
+  // watch it afresh.
+  let watchIsStale = false;
   setInterval(() => {
     metrics.workqueueDepth.set(controller.queueDepth());
+    if (stopping) return;
+    if (!controller.directoryIsReadable()) {
+      watchIsStale = true;
+      void controller.manifestsChanged();
+    } else if (watchIsStale) {
+      watchIsStale = false;
+      void watcher.restart().then(() => controller.manifestsChanged());
+    }
   }, 1000).unref();
 
-  let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
