@@ -49,9 +49,9 @@ export function runCommand(): Command {
     .addOption(iamPathOption())
     .addOption(logLevelOption("info"))
     .addOption(
-      new Option("--status-token <token>", "bearer token required by /status (default: none)").env(
-        "ROLECALL_STATUS_TOKEN",
-      ),
+      new Option("--status-token <token>", "bearer token required by /status (default: none)")
+        .env("ROLECALL_STATUS_TOKEN")
+        .argParser(statusToken),
     )
     .addOption(
       new Option("--cloud <cloud>", "aws, or sim: an in-process simulated AWS for trying rolecall")
@@ -171,6 +171,12 @@ async function connect(
   }
   const aws = await connectToAws(settings, metrics, logger.child({ component: "aws" }));
   return { iam: aws.iam, ec2: aws.ec2, partition: aws.partition };
+}
+
+/** An empty token (an unset secret in ROLECALL_STATUS_TOKEN=) would lock /status for good: refuse to start. */
+function statusToken(value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError("the status token is empty");
+  return value;
 }
 
 function port(value: string): number {

@@ -25,6 +25,7 @@ import {
   type ManifestSpec,
 } from "../support/drift-kit.js";
 import { launchInstances, motoClients, startMoto, type Moto } from "../support/moto.js";
+import { runCliOnMoto } from "../support/moto-engine.js";
 import { parsePrometheusText, sampleValue } from "../support/prometheus-text.js";
 import { tempDirs } from "../support/temp-dir.js";
 
@@ -499,5 +500,19 @@ describe("rolecall run: the watcher, with the resync out of the way", () => {
     const { code, milliseconds } = await running().stop("SIGINT");
     expect(code).toBe(0);
     expect(milliseconds).toBeLessThan(10_000);
+  });
+});
+
+describe("rolecall run: start-up checks", () => {
+  it("refuses an empty status token rather than locking /status for good", async () => {
+    const directory = await dirs.make();
+    for (const [args, env] of [
+      [[], { ROLECALL_STATUS_TOKEN: "" }],
+      [["--status-token", " "], {}],
+    ] as const) {
+      const run = await runCliOnMoto(moto, ["run", "--manifests", directory, "--port", "0", ...args], env);
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toContain("the status token is empty");
+    }
   });
 });
