@@ -1,7 +1,7 @@
 // npm run bench: measures rolecall against moto_server at N = 10, 100, 1000 manifests (2 instances each), and the
 // naive per-resource baseline in the same run, so the ratio is measured rather than claimed. Not part of npm test.
 //
-//   node bench/run.mjs [--sizes 10,100,1000] [--latency-samples 10] [--skip-naive-above 1000]
+//   node bench/run.mjs [--sizes 10,100,1000] [--latency-samples 10] [--no-naive]
 //
 // Prints a table per N and writes bench/results.json. Needs `npm run build` first (npm run bench does it).
 import { execFile, spawn } from "node:child_process";
@@ -26,6 +26,8 @@ const option = (name, fallback) => {
 };
 const sizes = option("sizes", "10,100,1000").split(",").map(Number);
 const latencySamples = Number(option("latency-samples", "10"));
+// The naive baseline is slow at large N (it is the point); --no-naive skips it for quick diagnostics.
+const withNaive = !args.includes("--no-naive");
 // Client-side rate limits for the benchmark: moto does not throttle, and the defaults (IAM 10/s) are for shared
 // production accounts. The figures below are rolecall's own cost, not the rate limiter's.
 const rateFlags = ["--iam-rate", "2000", "--ec2-rate", "2000", "--concurrency", "8"];
@@ -151,9 +153,15 @@ const summarizeCalls = (awsCalls) => ({
 });
 
 async function measureApplies(moto, n, strategy) {
+  const preparedAt = Date.now();
   const { dir, ec2 } = await prepare(moto, n);
+  process.stderr.write(
+    `  prepared ${n} manifests and ${2 * n} instances in ${((Date.now() - preparedAt) / 1000).toFixed(1)} s\n`,
+  );
   const flags = ["--manifests", dir, "--output", "json", ...rateFlags, "--read-strategy", strategy];
+  process.stderr.write(`  cold apply (${strategy})…\n`);
   const cold = await runCli(moto, ["apply", ...flags]);
+  process.stderr.write(`  cold apply took ${cold.seconds.toFixed(1)} s; no-change apply…\n`);
   if (cold.code !== 0)
     throw new Error(`cold apply (${strategy}, N=${n}) exited ${cold.code}: ${cold.stderr.slice(0, 500)}`);
   const steady = await runCli(moto, ["apply", ...flags]);
@@ -346,8 +354,9 @@ async function main() {
       const daemon = await measureDaemon(moto, n, snapshotRun.dir, snapshotRun.ec2);
       await rm(snapshotRun.dir, { recursive: true, force: true });
       process.stderr.write(`N=${n}: naive baseline…\n`);
-      const naiveRun = await measureApplies(moto, n, "per-resource");
-      await rm(naiveRun.dir, { recursive: true, force: true });
+      const naiveRun = withNaive ? await measureApplies(moto, n, "per-resource") : undefined;
+      if (naiveRun !== undefined) await rm(naiveRun.dir, { recursive: true, force: true });
+      const none = { seconds: NaN, total: NaN, mutating: NaN, byOperation: {} };
       const core = await measureCore(n);
       results.sizes[n] = {
         snapshot: {
@@ -355,8 +364,8 @@ async function main() {
           noChange: snapshotRun.noChange,
           associations: snapshotRun.associated,
         },
-        naive: { cold: naiveRun.cold, noChange: naiveRun.noChange },
-        callRatioNoChange: naiveRun.noChange.total / snapshotRun.noChange.total,
+        naive: { cold: naiveRun?.cold ?? none, noChange: naiveRun?.noChange ?? none },
+        callRatioNoChange: (naiveRun?.noChange.total ?? NaN) / snapshotRun.noChange.total,
         daemon,
         core,
       };
