@@ -239,9 +239,8 @@ export class Controller {
     for (const name of [...set.invalidNames, ...unnamed]) {
       if (validNames.has(name)) continue;
       const inForce = this.lastValid.get(name);
-      const error =
-        set.errors.find((candidate) => inForce !== undefined && candidate.file === inForce.file) ??
-        set.errors[0];
+      const file = set.invalidNameFiles.get(name) ?? inForce?.file;
+      const error = set.errors.find((candidate) => candidate.file === file) ?? set.errors[0];
       entries.push({
         name,
         file: error?.file ?? inForce?.file ?? "",
@@ -270,6 +269,7 @@ export class Controller {
       unnamedInvalid: (this.set?.unnamedInvalid ?? false) || !this.directoryReadable,
       allowMassPrune: this.deps.options.allowMassPrune,
       defaultMode: this.deps.compile.defaultMode,
+      iamPath: this.deps.compile.iamPath,
     };
   }
 

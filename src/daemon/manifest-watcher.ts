@@ -28,8 +28,12 @@ export class ManifestWatcher {
     if (this.watcher !== undefined) return;
     this.watcher = watch(this.directory, {
       ignoreInitial: true,
-      // Dot-files and dot-directories (.git) are not manifests; ignoring them also spares git's churn.
-      ignored: (file: string) => file !== this.directory && path.basename(file).startsWith("."),
+      // Dot-files and dot-directories (.git) are not manifests; ignoring them also spares git's churn. Kubernetes
+      // ConfigMap volumes are the exception: they update by swapping "..data" to a new "..<timestamp>" directory.
+      ignored: (file: string) => {
+        const name = path.basename(file);
+        return file !== this.directory && name.startsWith(".") && !name.startsWith("..");
+      },
       ignorePermissionErrors: true,
       followSymlinks: true,
       atomic: true,

@@ -7,6 +7,11 @@ export const ownershipTagKeys = {
   deletionPolicy: "rolecall.dev/deletion-policy",
   /** Set when a manifest with deletionPolicy retain is removed: the resource stays, and says why it is unmanaged. */
   orphaned: "rolecall.dev/orphaned",
+  /**
+   * On resources taken over outside rolecall's IAM path (adoption keeps their path): the path of the rolecall
+   * that manages them. The IAM path is a controller's namespace; its removals stay inside it.
+   */
+  iamPath: "rolecall.dev/iam-path",
 } as const;
 
 export const managedByValue = "rolecall";

@@ -1,6 +1,6 @@
 import type { DesiredAccess } from "../desired/desired-access.js";
 import { iamNameKey } from "../desired/iam-names.js";
-import { ownershipTagKeys } from "../desired/ownership.js";
+import { ownershipTagKeys, type Tags } from "../desired/ownership.js";
 import type { Snapshot } from "../observed/snapshot.js";
 import type { Action, OwnershipExpectation, Reason } from "../plan/action.js";
 import { claim, type Claim } from "./claim.js";
@@ -100,7 +100,7 @@ export function diffIamChain(desired: DesiredAccess, snapshot: Snapshot, context
       const changes =
         policyClaim?.kind === "takeover"
           ? {
-              set: desired.tags,
+              set: takeoverTags(desired, policy.path),
               remove:
                 policy.tags?.[ownershipTagKeys.orphaned] === undefined ? [] : [ownershipTagKeys.orphaned],
             }
@@ -192,7 +192,9 @@ export function diffIamChain(desired: DesiredAccess, snapshot: Snapshot, context
     });
   } else {
     const changes =
-      roleClaim?.kind === "takeover" ? { set: desired.tags, remove: roleTags?.remove ?? [] } : roleTags;
+      roleClaim?.kind === "takeover"
+        ? { set: takeoverTags(desired, role.path), remove: roleTags?.remove ?? [] }
+        : roleTags;
     const tagReason = {
       resource: roleLabel,
       field: "tags",
@@ -290,7 +292,7 @@ export function diffIamChain(desired: DesiredAccess, snapshot: Snapshot, context
   } else {
     const changes =
       profileClaim?.kind === "takeover"
-        ? { set: desired.tags, remove: tagChanges(profile.tags, desired.tags).remove }
+        ? { set: takeoverTags(desired, profile.path), remove: tagChanges(profile.tags, desired.tags).remove }
         : tagChanges(profile.tags, desired.tags);
     const tagReason = {
       resource: profileLabel,
@@ -354,6 +356,13 @@ export function diffIamChain(desired: DesiredAccess, snapshot: Snapshot, context
 function versionNumber(id: string): number {
   const parsed = Number(/^v(\d+)$/i.exec(id)?.[1]);
   return Number.isFinite(parsed) ? parsed : Number.MAX_SAFE_INTEGER;
+}
+
+/** Ownership tags for a resource taken over; one kept outside rolecall's path also records that path. */
+function takeoverTags(desired: DesiredAccess, path: string): Tags {
+  return path.startsWith(desired.policy.path)
+    ? desired.tags
+    : { ...desired.tags, [ownershipTagKeys.iamPath]: desired.policy.path };
 }
 
 function dedupeReasons(reasons: Reason[]): Reason[] {

@@ -5,6 +5,7 @@ import {
   ownershipTagKeys,
   readOwnership,
   type Ownership,
+  type Tags,
 } from "../desired/ownership.js";
 import type { DeletionPolicy } from "../manifest/instance-access.js";
 import { nameFromArn, type Snapshot } from "../observed/snapshot.js";
@@ -23,6 +24,11 @@ export interface PruneOptions {
   readonly untouchableInstances: ReadonlySet<string>;
   /** Manifests in force whose converging actions run this pass (enforce mode, not blocked). */
   readonly actingManifests: ReadonlySet<string>;
+  /**
+   * This controller's IAM path: only resources under it (or taken over by it, per their rolecall.dev/iam-path
+   * tag) are its to remove, so two rolecalls with different paths in one account never prune each other.
+   */
+  readonly iamPath?: string;
 }
 
 export interface PruneGroup {
@@ -46,6 +52,7 @@ interface Owned {
   readonly kind: Kind;
   readonly name: string;
   readonly ownership: Ownership;
+  readonly inScope: boolean;
 }
 
 /**
@@ -54,21 +61,41 @@ interface Owned {
  */
 export function planPrune(snapshot: Snapshot, context: DiffContext, options: PruneOptions): PruneResult {
   const wanted = wantedNames(context.desired);
+  const inScope = (path: string, tags: Tags) =>
+    options.iamPath === undefined ||
+    path.startsWith(options.iamPath) ||
+    tags[ownershipTagKeys.iamPath] === options.iamPath;
   const owned: Owned[] = [];
   for (const role of snapshot.roles.values())
-    owned.push({ kind: "role", name: role.name, ownership: readOwnership(role.tags) });
+    owned.push({
+      kind: "role",
+      name: role.name,
+      ownership: readOwnership(role.tags),
+      inScope: inScope(role.path, role.tags),
+    });
   for (const profile of snapshot.instanceProfiles.values()) {
     if (profile.tags !== undefined)
-      owned.push({ kind: "instanceProfile", name: profile.name, ownership: readOwnership(profile.tags) });
+      owned.push({
+        kind: "instanceProfile",
+        name: profile.name,
+        ownership: readOwnership(profile.tags),
+        inScope: inScope(profile.path, profile.tags),
+      });
   }
   const unknownPolicies: string[] = [];
   for (const policy of snapshot.policies.values()) {
     if (policy.tags !== undefined)
-      owned.push({ kind: "policy", name: policy.name, ownership: readOwnership(policy.tags) });
+      owned.push({
+        kind: "policy",
+        name: policy.name,
+        ownership: readOwnership(policy.tags),
+        inScope: inScope(policy.path, policy.tags),
+      });
     else {
       const marker = manifestFromPolicyDescription(policy.description);
       const holder = marker === undefined ? undefined : context.desired.get(marker);
-      if (marker !== undefined && holder?.policy.name !== policy.name) unknownPolicies.push(policy.name);
+      if (marker !== undefined && holder?.policy.name !== policy.name && inScope(policy.path, {}))
+        unknownPolicies.push(policy.name);
     }
   }
 
@@ -77,7 +104,7 @@ export function planPrune(snapshot: Snapshot, context: DiffContext, options: Pru
   const candidates = new Map<string, Owned[]>();
   for (const resource of owned) {
     const owner = resource.ownership.manifest;
-    if (!resource.ownership.managed || owner === undefined) continue;
+    if (!resource.ownership.managed || owner === undefined || !resource.inScope) continue;
     if (!resource.ownership.orphaned) managedManifests.add(owner);
     if (wanted[resource.kind].has(iamNameKey(resource.name))) continue; // wanted by a manifest in force
     if (context.protectedNames.has(owner)) continue;
@@ -126,28 +153,34 @@ export function planPrune(snapshot: Snapshot, context: DiffContext, options: Pru
     groups.set(marker, group);
   }
 
-  const deleting = [...groups.values()].filter((group) => group.removed && group.actions.some(isDestructive));
+  // Every manifest leaving management this pass counts, retained ones too: a directory emptied by mistake must
+  // not lose its deletable half just because the other half is retained.
+  const removing = [...groups.values()].filter((group) => group.removed && group.actions.length > 0);
+  const removingDestructively = removing.some((group) => group.actions.some(isDestructive));
   let suspended: Issue | undefined;
-  if (deleting.length > 0 && options.unnamedInvalid) {
+  if (removingDestructively && options.unnamedInvalid) {
     suspended = {
       code: "PruneSuspended",
       severity: "warning",
       message:
         "an invalid manifest file could not be read far enough to know its names, so nothing is removed until it is fixed",
     };
-  } else if (!options.allowMassPrune && deleting.length * 2 > managedManifests.size) {
+  } else if (!options.allowMassPrune && removing.length * 2 > managedManifests.size) {
     suspended = {
       code: "PruneGuardTripped",
       severity: "error",
-      message: `this pass would remove ${deleting.length} of ${managedManifests.size} managed manifests (${deleting.map((group) => group.manifest).join(", ")}); more than half at once looks like a mistake, so nothing is removed (allow it with --allow-mass-prune)`,
+      message: `this pass would remove ${removing.length} of ${managedManifests.size} managed manifests (${removing.map((group) => group.manifest).join(", ")}); more than half at once looks like a mistake, so nothing is removed (allow it with --allow-mass-prune)`,
     };
   }
   if (suspended !== undefined) {
+    // Hold everything of removed manifests (their orphan tags too, so the count stays the same next pass), and
+    // anything destructive of the rest.
     for (const group of groups.values()) {
-      if (!group.actions.some(isDestructive)) continue;
+      const held = group.removed ? group.actions : group.actions.filter(isDestructive);
+      if (held.length === 0) continue;
       groups.set(group.manifest, {
         ...group,
-        actions: group.actions.filter((action) => !isDestructive(action)),
+        actions: group.actions.filter((action) => !held.includes(action)),
         issues: [...group.issues, suspended],
       });
     }

@@ -79,6 +79,7 @@ export class Engine {
       unnamedInvalid: request.unnamedInvalid || this.options.readStrategy === "per-resource",
       allowMassPrune: this.options.allowMassPrune,
       defaultMode: this.options.defaultMode,
+      iamPath: this.options.iamPath,
     });
   }
 

@@ -26,6 +26,8 @@ export interface ManifestSet {
   readonly errors: readonly ManifestError[];
   /** Names found in documents that failed validation: their resources in AWS must be left alone. */
   readonly invalidNames: ReadonlySet<string>;
+  /** For each invalid name, the file it was found in. */
+  readonly invalidNameFiles: ReadonlyMap<string, string>;
   /** Some invalid file or document did not even reveal a name, so removing anything could remove its resources. */
   readonly unnamedInvalid: boolean;
   readonly fileCount: number;
@@ -85,8 +87,11 @@ export function examineFile(input: ManifestFileInput): FileExamination {
   if ("error" in input)
     return { errors: [input.error], candidates: [], invalidNames: [], unnamedInvalid: true };
   const decoded = decodeManifestText(input.file, input.bytes);
-  if ("error" in decoded)
-    return { errors: [decoded.error], candidates: [], invalidNames: [], unnamedInvalid: true };
+  if ("error" in decoded) {
+    // An empty file holds no manifest, so it cannot be hiding one's name; anything else unreadable might.
+    const unnamedInvalid = decoded.error.code !== "EmptyFile";
+    return { errors: [decoded.error], candidates: [], invalidNames: [], unnamedInvalid };
+  }
   const parsed = parseDocuments(input.file, decoded.text);
   const errors: ManifestError[] = [...parsed.errors];
   const candidates: Candidate[] = [];
@@ -142,6 +147,7 @@ export function loadManifestSet(
 ): ManifestSet {
   const errors: ManifestError[] = [];
   const invalidNames = new Set<string>();
+  const invalidNameFiles = new Map<string, string>();
   let unnamedInvalid = false;
   const candidates: Candidate[] = [];
 
@@ -149,7 +155,10 @@ export function loadManifestSet(
     const examination = memo === undefined ? examineFile(input) : memo.examine(input);
     errors.push(...examination.errors);
     candidates.push(...examination.candidates);
-    for (const name of examination.invalidNames) invalidNames.add(name);
+    for (const name of examination.invalidNames) {
+      invalidNames.add(name);
+      invalidNameFiles.set(name, input.file);
+    }
     unnamedInvalid ||= examination.unnamedInvalid;
   }
   memo?.retain(inputs.map((input) => input.file));
@@ -159,6 +168,7 @@ export function loadManifestSet(
     rejected.add(candidate);
     errors.push(error);
     invalidNames.add(candidate.manifest.metadata.name);
+    invalidNameFiles.set(candidate.manifest.metadata.name, candidate.file);
   };
 
   for (const group of groupBy(candidates, (candidate) => candidate.manifest.metadata.name)) {
@@ -233,6 +243,7 @@ export function loadManifestSet(
     manifests,
     errors: dedupeErrors(errors).sort(compareManifestErrors),
     invalidNames,
+    invalidNameFiles,
     unnamedInvalid,
     fileCount: inputs.length,
   };

@@ -16,6 +16,8 @@ export interface PassInput {
   readonly allowMassPrune: boolean;
   /** Mode for removed manifests' clean-up (the daemon's --mode). */
   readonly defaultMode: Mode;
+  /** This controller's IAM path: removal stays within it (see PruneOptions.iamPath). */
+  readonly iamPath?: string;
 }
 
 export interface PassPlan {
@@ -66,6 +68,7 @@ export function planPass(snapshot: Snapshot, input: PassInput): PassPlan {
     reassignedInstances: reassigned,
     untouchableInstances: untouchable,
     actingManifests: acting,
+    ...(input.iamPath === undefined ? {} : { iamPath: input.iamPath }),
   });
 
   const manifests = new Map<string, ManifestPlan>();

@@ -203,16 +203,48 @@ describe("planPrune: the mass-removal guard", () => {
     expect(kinds(result.groups.get("old-a")!.actions)).toContain("deleteRole");
   });
 
-  it("retained manifests being orphaned do not trip the guard, and still get their orphaned tag", () => {
-    const gone = [leftBehind("old-a", "retain"), leftBehind("old-b", "retain")];
-    const result = planPrune(snapshotWith([web], gone), contextOf([web]), defaults);
+  it("a retained manifest being orphaned counts as removed, but one of three does not trip the guard", () => {
+    const gone = [leftBehind("old-a", "retain")];
+    const result = planPrune(snapshotWith([web, api], gone), contextOf([web, api]), defaults);
     expect(result.suspended).toBeUndefined();
     expect(kinds(result.groups.get("old-a")!.actions)).toContain("tagRole");
+  });
+
+  it("retained removals count toward the guard: most manifests removed holds back the deletable ones too", () => {
+    // Three retained and two deletable manifests all removed at once: nothing may be deleted, nothing retagged.
+    const gone = [
+      leftBehind("keep-1", "retain"),
+      leftBehind("keep-2", "retain"),
+      leftBehind("keep-3", "retain"),
+      leftBehind("drop-1", "delete"),
+      leftBehind("drop-2", "delete"),
+    ];
+    const result = planPrune(snapshotWith([], gone), contextOf([]), defaults);
+    expect(result.suspended?.code).toBe("PruneGuardTripped");
+    for (const group of result.groups.values()) expect(group.actions).toEqual([]);
   });
 
   it("with every manifest removed, nothing is destroyed without allowMassPrune", () => {
     const result = planPrune(snapshotWith([], [leftBehind("old", "delete")]), contextOf([]), defaults);
     expect(result.suspended?.code).toBe("PruneGuardTripped");
     expect(result.groups.get("old")!.actions.some(isDestructive)).toBe(false);
+  });
+
+  it("stays inside its IAM path: another rolecall's resources (another path) are never removed", () => {
+    const snapshot = snapshotWith([web, api], [leftBehind("theirs", "delete")]);
+    const result = planPrune(snapshot, contextOf([web, api]), { ...defaults, iamPath: "/watcher/" });
+    expect(result.groups.get("theirs")).toBeUndefined();
+    // Under its own path the same resources are removable.
+    const own = planPrune(snapshot, contextOf([web, api]), { ...defaults, iamPath: "/rolecall/" });
+    expect(own.groups.get("theirs")!.actions.some(isDestructive)).toBe(true);
+  });
+
+  it("removes what it took over outside its path, as the rolecall.dev/iam-path tag records", () => {
+    const adopted = leftBehind("adopted", "delete", { "rolecall.dev/iam-path": "/watcher/" });
+    const result = planPrune(snapshotWith([web, api], [adopted]), contextOf([web, api]), {
+      ...defaults,
+      iamPath: "/watcher/",
+    });
+    expect(kinds(result.groups.get("adopted")!.actions)).toContain("deleteRole");
   });
 });

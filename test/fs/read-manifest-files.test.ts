@@ -93,6 +93,16 @@ describe("readManifestDirectory", () => {
     expect(files(inputs, root)).toEqual(["a/m.yaml"]);
   });
 
+  it("reads a Kubernetes ConfigMap volume: files are links through ..data into a hidden timestamped directory", async () => {
+    const root = await temp.make();
+    await layout(root, ["..2026_11_28_01_00_00.123/app.yaml"]);
+    await symlink("..2026_11_28_01_00_00.123", path.join(root, "..data"));
+    await symlink("..data/app.yaml", path.join(root, "app.yaml"));
+    const inputs = await readManifestDirectory(root);
+    expect(files(inputs, root)).toEqual(["app.yaml"]);
+    expect(errors(inputs, root)).toEqual([]);
+  });
+
   it("follows symlinks that stay inside the root, reading a linked file once under its own name", async () => {
     const root = await temp.make();
     await layout(root, ["shared/base.yaml"]);
