@@ -289,7 +289,7 @@ export class Controller {
         const desired = this.lastValid.get(key)?.desired;
         if (desired !== undefined)
           cache.takeEc2State(await refreshInstances(this.deps.ec2, cache.view(), [desired]));
-        const pass = planPass(cache.view(), this.passInput());
+        const pass = planPass(cache.view(), this.passInput(), new Set([key]));
         // Removals held back by an edit must be explained now, not only after the next resync.
         this.deps.status.setNotice("PruneSuspended", pass.pruneSuspended?.message);
         plan = pass.manifests.get(key);

@@ -21,20 +21,8 @@ export interface ChainDiff {
   readonly blocked: boolean;
 }
 
-/**
- * Diffs the policy → role → instance profile chain of one manifest against the snapshot and lists the actions,
- * in dependency order, that make AWS match it.
- */
-export function diffIamChain(desired: DesiredAccess, snapshot: Snapshot, context: DiffContext): ChainDiff {
-  const actions: Action[] = [];
-  const drift: Reason[] = [];
-  const issues: Issue[] = [];
-  const manifest = desired.manifest;
-  const want = (reason: Reason, action?: Action) => {
-    drift.push(reason);
-    if (action !== undefined) actions.push(action);
-  };
-
+/** Who holds each resource this manifest wants: the part of the diff that decides whether it may act at all. */
+export function claimChain(desired: DesiredAccess, snapshot: Snapshot, context: DiffContext) {
   const policyLabel = label.policy(desired.policy.name);
   const roleLabel = label.role(desired.role.name);
   const profileLabel = label.instanceProfile(desired.instanceProfile.name);
@@ -63,12 +51,43 @@ export function diffIamChain(desired: DesiredAccess, snapshot: Snapshot, context
         context,
       ),
   ];
-  for (const result of claims) if (result?.kind === "blocked") issues.push(result.issue);
   const resources: ManifestPlan["resources"] = {
     ...(policy === undefined ? {} : { policyArn: policy.arn }),
     ...(role === undefined ? {} : { roleArn: role.arn }),
     ...(profile === undefined ? {} : { instanceProfileArn: profile.arn }),
   };
+  return {
+    policy,
+    role,
+    profile,
+    claims,
+    resources,
+    labels: { policy: policyLabel, role: roleLabel, instanceProfile: profileLabel },
+  };
+}
+
+/** Whether some resource this manifest wants is held by someone else (so nothing of it may change). */
+export function chainIsBlocked(desired: DesiredAccess, snapshot: Snapshot, context: DiffContext): boolean {
+  return claimChain(desired, snapshot, context).claims.some((result) => result?.kind === "blocked");
+}
+
+/**
+ * Diffs the policy → role → instance profile chain of one manifest against the snapshot and lists the actions,
+ * in dependency order, that make AWS match it.
+ */
+export function diffIamChain(desired: DesiredAccess, snapshot: Snapshot, context: DiffContext): ChainDiff {
+  const actions: Action[] = [];
+  const drift: Reason[] = [];
+  const issues: Issue[] = [];
+  const manifest = desired.manifest;
+  const want = (reason: Reason, action?: Action) => {
+    drift.push(reason);
+    if (action !== undefined) actions.push(action);
+  };
+
+  const { policy, role, profile, claims, resources, labels } = claimChain(desired, snapshot, context);
+  const { policy: policyLabel, role: roleLabel, instanceProfile: profileLabel } = labels;
+  for (const result of claims) if (result?.kind === "blocked") issues.push(result.issue);
   if (issues.length > 0) return { actions: [], drift: [], issues, resources, blocked: true };
   const [policyClaim, roleClaim] = claims;
 

@@ -1,5 +1,6 @@
 import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import pLimit from "p-limit";
 import { maxManifestFileBytes } from "../manifest/decode-text.js";
 import type { ManifestFileInput } from "../manifest/load-manifest-set.js";
 import { fileError } from "../manifest/manifest-error.js";
@@ -95,7 +96,11 @@ export async function readManifestDirectory(root: string): Promise<ManifestFileI
   };
   await walk(rootReal, root);
   const files = [...found].sort(([, a], [, b]) => (a.shown < b.shown ? -1 : a.shown > b.shown ? 1 : 0));
-  for (const [target, { shown }] of files) inputs.push(await readManifestFile(target, shown));
+  // Read in parallel (bounded): a thousand small files one after another cost a third of a second.
+  const limit = pLimit(32);
+  inputs.push(
+    ...(await Promise.all(files.map(([target, { shown }]) => limit(() => readManifestFile(target, shown))))),
+  );
   return inputs;
 }
 

@@ -1,6 +1,6 @@
 import type { DesiredAccess } from "../desired/desired-access.js";
 import type { DiffContext, Issue, ManifestPlan } from "../diff/diff-context.js";
-import { diffIamChain, type ChainDiff } from "../diff/iam-chain-diff.js";
+import { chainIsBlocked, diffIamChain, type ChainDiff } from "../diff/iam-chain-diff.js";
 import { assignInstances } from "../diff/instance-assignment.js";
 import { planPrune } from "../diff/prune.js";
 import type { Mode } from "../manifest/instance-access.js";
@@ -31,14 +31,24 @@ export interface PassPlan {
  * The whole decision of a pass, as a pure function of the manifests and one snapshot: for every manifest, the
  * ordered actions (with reasons), the drift, and the problems that keep it from converging.
  */
-export function planPass(snapshot: Snapshot, input: PassInput): PassPlan {
+export function planPass(snapshot: Snapshot, input: PassInput, focus?: ReadonlySet<string>): PassPlan {
   const context: DiffContext = {
     desired: new Map(input.inForce.map((desired) => [desired.manifest, desired])),
     protectedNames: input.protectedNames,
   };
+  // With a focus (one reconcile in the daemon), only the focused manifests' chains are diffed in full; the others
+  // are only checked for being blocked, which the instance assignment and the removal plan need.
   const chains = new Map<string, ChainDiff>();
-  for (const desired of input.inForce) chains.set(desired.manifest, diffIamChain(desired, snapshot, context));
-  const blocked = new Set([...chains].filter(([, chain]) => chain.blocked).map(([name]) => name));
+  const blocked = new Set<string>();
+  for (const desired of input.inForce) {
+    if (focus === undefined || focus.has(desired.manifest)) {
+      const chain = diffIamChain(desired, snapshot, context);
+      chains.set(desired.manifest, chain);
+      if (chain.blocked) blocked.add(desired.manifest);
+    } else if (chainIsBlocked(desired, snapshot, context)) {
+      blocked.add(desired.manifest);
+    }
+  }
   const instances = assignInstances(snapshot, context, blocked);
 
   const acting = new Set(
@@ -73,6 +83,7 @@ export function planPass(snapshot: Snapshot, input: PassInput): PassPlan {
 
   const manifests = new Map<string, ManifestPlan>();
   for (const desired of input.inForce) {
+    if (focus !== undefined && !focus.has(desired.manifest)) continue;
     const chain = chains.get(desired.manifest);
     const assigned = instances.get(desired.manifest);
     const stale = prune.groups.get(desired.manifest);
@@ -88,7 +99,7 @@ export function planPass(snapshot: Snapshot, input: PassInput): PassPlan {
     });
   }
   for (const group of prune.groups.values()) {
-    if (manifests.has(group.manifest)) continue;
+    if (manifests.has(group.manifest) || (focus !== undefined && !focus.has(group.manifest))) continue;
     manifests.set(group.manifest, {
       manifest: group.manifest,
       mode: input.defaultMode,
