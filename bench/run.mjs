@@ -12,6 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstancesCommand,
   EC2Client,
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
@@ -31,6 +32,9 @@ const withNaive = !args.includes("--no-naive");
 // Client-side rate limits for the benchmark: moto does not throttle, and the defaults (IAM 10/s) are for shared
 // production accounts. The figures below are rolecall's own cost, not the rate limiter's.
 const rateFlags = ["--iam-rate", "2000", "--ec2-rate", "2000", "--concurrency", "8"];
+// The daemon runs with the Node flags of the container image (see Dockerfile); its RSS is also measured with
+// Node's defaults, for `npx rolecall run`.
+const daemonNodeFlags = ["--lite-mode", "--max-semi-space-size=1"];
 
 async function freePort() {
   return new Promise((resolve, reject) => {
@@ -186,11 +190,12 @@ async function countAssociations(ec2) {
   return count;
 }
 
-async function measureDaemon(moto, n, dir, ec2) {
+async function startDaemon(moto, dir, nodeFlags) {
   const port = await freePort();
   const child = spawn(
     process.execPath,
     [
+      ...nodeFlags,
       cli,
       "run",
       "--manifests",
@@ -208,6 +213,7 @@ async function measureDaemon(moto, n, dir, ec2) {
     { env: envFor(moto), stdio: ["ignore", "ignore", "inherit"] },
   );
   const base = `http://127.0.0.1:${port}`;
+  const started = process.hrtime.bigint();
   const deadline = Date.now() + 600_000;
   while (Date.now() < deadline) {
     try {
@@ -217,6 +223,43 @@ async function measureDaemon(moto, n, dir, ec2) {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  const readySeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { child, readySeconds };
+}
+
+async function memoryOf(child) {
+  const status = await readFile(`/proc/${child.pid}/status`, "utf8").catch(() => "");
+  return {
+    peakRssMiB: Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024,
+    rssMiB: Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024,
+  };
+}
+
+async function stopDaemon(child) {
+  child.kill("SIGTERM");
+  await new Promise((resolve) => child.once("exit", resolve));
+}
+
+/** What moto alone takes for the one read an edit needs: instances carrying one tag value, among all of them. */
+async function motoFilteredDescribeMs(ec2, tagValue) {
+  const started = process.hrtime.bigint();
+  await ec2.send(
+    new DescribeInstancesCommand({
+      Filters: [
+        { Name: "instance-state-name", Values: ["running"] },
+        { Name: "tag:bench", Values: [tagValue] },
+      ],
+    }),
+  );
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+async function measureDaemon(moto, n, dir, ec2) {
+  // Node's defaults first: memory only.
+  const plain = await startDaemon(moto, dir, []);
+  const plainMemory = await memoryOf(plain.child);
+  await stopDaemon(plain.child);
+  const { child, readySeconds } = await startDaemon(moto, dir, daemonNodeFlags);
   const latencies = [];
   for (let sample = 0; sample < latencySamples; sample += 1) {
     const tagValue = `late-${sample}`;
@@ -236,11 +279,9 @@ async function measureDaemon(moto, n, dir, ec2) {
     }
     latencies.push(Number(process.hrtime.bigint() - written) / 1e6);
   }
-  const status = await readFile(`/proc/${child.pid}/status`, "utf8").catch(() => "");
-  const peakRssMiB = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
-  const rssMiB = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
-  child.kill("SIGTERM");
-  await new Promise((resolve) => child.once("exit", resolve));
+  const memory = await memoryOf(child);
+  const floorMs = await motoFilteredDescribeMs(ec2, "m-0000");
+  await stopDaemon(child);
   latencies.sort((a, b) => a - b);
   return {
     writeToAssociationMs: {
@@ -249,8 +290,12 @@ async function measureDaemon(moto, n, dir, ec2) {
       max: latencies.at(-1),
       samples: latencies.length,
     },
-    peakRssMiB,
-    rssMiB,
+    motoFilteredDescribeInstancesMs: floorMs,
+    readySeconds,
+    nodeFlags: daemonNodeFlags.join(" "),
+    peakRssMiB: memory.peakRssMiB,
+    rssMiB: memory.rssMiB,
+    defaultFlagsPeakRssMiB: plainMemory.peakRssMiB,
   };
 }
 
@@ -390,7 +435,14 @@ async function main() {
         `| daemon: manifest write → association, median of ${row.daemon.writeToAssociationMs.samples} (min–max) ms | ${fmt(row.daemon.writeToAssociationMs.median, 0)} (${fmt(row.daemon.writeToAssociationMs.min, 0)}–${fmt(row.daemon.writeToAssociationMs.max, 0)}) | |`,
       );
       console.log(
-        `| daemon: peak RSS MiB (RSS at end) | ${fmt(row.daemon.peakRssMiB, 1)} (${fmt(row.daemon.rssMiB, 1)}) | |`,
+        `| daemon: of which moto's own DescribeInstances (one tag value) ms | ${fmt(row.daemon.motoFilteredDescribeInstancesMs, 0)} | |`,
+      );
+      console.log(`| daemon: start to ready (first full pass) s | ${fmt(row.daemon.readySeconds, 1)} | |`);
+      console.log(
+        `| daemon: peak RSS MiB (RSS at end), node ${row.daemon.nodeFlags} | ${fmt(row.daemon.peakRssMiB, 1)} (${fmt(row.daemon.rssMiB, 1)}) | |`,
+      );
+      console.log(
+        `| daemon: peak RSS MiB with Node's default flags (until ready) | ${fmt(row.daemon.defaultFlagsPeakRssMiB, 1)} | |`,
       );
       console.log(
         `| core: parse+validate+compile / diff+plan ms | ${fmt(row.core.parseValidateCompileMs, 0)} / ${fmt(row.core.diffAndPlanMs, 0)} | |`,
