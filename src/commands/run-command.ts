@@ -11,6 +11,7 @@ export interface RunOptions extends Omit<CommonRunOptions, "output"> {
   statusToken?: string;
   cloud: "aws" | "sim";
   debounce: number;
+  simDriftEvery: number;
 }
 
 export function runCommand(): Command {
@@ -45,6 +46,15 @@ export function runCommand(): Command {
         .choices(["aws", "sim"])
         .env("ROLECALL_CLOUD")
         .default("aws"),
+    )
+    .addOption(
+      new Option(
+        "--sim-drift-every <duration>",
+        "with --cloud sim: detach a policy by hand this often, to show drift repair",
+      )
+        .env("ROLECALL_SIM_DRIFT_EVERY")
+        .default(0, "off")
+        .argParser(parseDuration),
     )
     .addOption(
       new Option("--debounce <duration>", "quiet time after file changes before the directory is read again")

@@ -111,6 +111,10 @@ async function connect(
     const { SimCloud, demoInstances } = await import("../aws/sim/sim-cloud.js");
     const sim = new SimCloud({ instances: demoInstances(), latencyMs: 5 });
     logger.warn("using the simulated cloud (--cloud sim): nothing here touches AWS");
+    if (options.simDriftEvery > 0) {
+      const { startDemoDrift } = await import("../aws/sim/demo-drift.js");
+      startDemoDrift(sim, options.simDriftEvery, logger.child({ component: "sim" }));
+    }
     return { ...createCallers(sim, settings, metrics, logger.child({ component: "aws" })), partition: "aws" };
   }
   const aws = await connectToAws(settings, metrics, logger.child({ component: "aws" }));

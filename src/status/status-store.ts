@@ -92,6 +92,7 @@ interface Entry {
   resultGeneration: string | null;
   resultError: string | null;
   history: ReconcileRecord[];
+  last: ReconcileRecord | null;
 }
 
 /**
@@ -195,7 +196,12 @@ export class StatusStore {
     entry.result = result.status;
     entry.resultGeneration = generation === undefined ? entry.generation : generation;
     entry.resultError = record.error;
-    entry.history = [record, ...entry.history].slice(0, historyLength);
+    // Every resync reconciles every manifest; history keeps the reconciles that did or found something, so ten
+    // quiet resyncs do not push a repair out of view.
+    const previous = entry.history[0];
+    const eventful = record.actions.length > 0 || previous?.result !== record.result || previous.error !== record.error;
+    if (eventful) entry.history = [record, ...entry.history].slice(0, historyLength);
+    entry.last = record;
     this.refresh(result.manifest);
   }
 
@@ -282,6 +288,7 @@ export class StatusStore {
       resultGeneration: null,
       resultError: null,
       history: [],
+      last: null,
     };
   }
 
@@ -424,7 +431,7 @@ function view(entry: Entry): ManifestStatusView {
     instances: entry.instances,
     resources: entry.resources,
     warnings: entry.warnings,
-    lastReconcile: entry.history[0] ?? null,
+    lastReconcile: entry.last,
     history: entry.history,
   };
 }

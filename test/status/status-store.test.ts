@@ -415,6 +415,29 @@ describe("StatusStore generations", () => {
 });
 
 describe("StatusStore history, removal and summary", () => {
+  it("history keeps what did or found something: quiet resyncs do not push a repair out of view", () => {
+    const clock = manualClock();
+    const store = new StatusStore(clock.now);
+    store.setManifests([entry("a")], []);
+    const repair = record(clock.advance());
+    store.recordReconcile(result("a", "converged"), repair);
+    let quiet: ReconcileRecord | undefined;
+    for (let index = 0; index < 12; index += 1) {
+      quiet = { ...record(clock.advance()), actions: [] };
+      store.recordReconcile(result("a", "converged"), quiet);
+    }
+    const view = store.manifest("a");
+    expect(view?.history.map((item) => item.reconcileId)).toEqual([repair.reconcileId]);
+    expect(view?.lastReconcile).toEqual(quiet);
+    // A change of result is history even without actions.
+    const failed = { ...record(clock.advance(), "failed", "AccessDenied"), actions: [] };
+    store.recordReconcile(result("a", "failed", {}, ["AccessDenied"]), failed);
+    expect(store.manifest("a")?.history.map((item) => item.reconcileId)).toEqual([
+      failed.reconcileId,
+      repair.reconcileId,
+    ]);
+  });
+
   it("keeps the last 10 reconciles, newest first; lastReconcile is the newest", () => {
     const clock = manualClock();
     const store = new StatusStore(clock.now);
