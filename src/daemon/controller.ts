@@ -199,6 +199,8 @@ export class Controller {
       this.deps.status.setNotice("ManifestsUnreadable", message);
       return [];
     }
+    // Removals are held back while some file could not be read (or the directory itself); see passInput.
+    const removalsWereHeld = !this.directoryReadable || (this.set?.unnamedInvalid ?? false);
     this.directoryReadable = true;
     this.deps.status.setNotice("ManifestsUnreadable", undefined);
     const set = loadManifestSet(inputs, this.deps.compile, this.memo);
@@ -214,6 +216,10 @@ export class Controller {
     for (const [name, manifest] of this.lastValid)
       if (before.get(name) !== manifest.generation) changed.add(name);
     for (const name of before.keys()) if (!this.lastValid.has(name)) changed.add(name);
+    // The read that lifts the hold changes nothing about the removed manifests themselves, so without this their
+    // removal would wait for the next resync.
+    if (removalsWereHeld && !set.unnamedInvalid)
+      for (const name of this.deps.status.names()) if (!this.lastValid.has(name)) changed.add(name);
     if (changed.size > 0 || this.set === undefined) this.setVersion += 1;
     this.set = set;
     this.deps.status.setManifests(this.entries(set), set.errors);
