@@ -19,6 +19,9 @@ export interface ServerDeps {
   readonly logger?: Logger;
 }
 
+/** No route takes a body; anything larger than this is refused before it is read. */
+const bodyLimit = 1024;
+
 /** The HTTP API, built apart from listen() so tests drive it with inject(). It only reads; it changes nothing. */
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const logger: FastifyBaseLogger | undefined = deps.logger;
@@ -26,8 +29,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     ...(logger === undefined ? { logger: false } : { loggerInstance: logger }),
     // Probes and scrapes every few seconds would drown the controller's own log lines.
     logController: new LogController({ disableRequestLogging: true }),
-    // No route takes a body; anything larger than this is refused before it is read.
-    bodyLimit: 1024,
+    bodyLimit,
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
     // Errors the router raises before any route runs (a malformed URL, an over-long manifest name) get the same
@@ -53,6 +55,17 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
   app.setNotFoundHandler((_request, reply) => {
     void reply.code(404).send({ error: "not found" });
+  });
+
+  // Fastify applies bodyLimit only to the bodies it parses, and it parses none on GET or HEAD: a GET announcing
+  // megabytes would be answered 200 while the server reads and discards them. Refused whatever the method, and the
+  // connection closed rather than drained.
+  app.addHook("onRequest", (request, reply, done) => {
+    if (Number(request.headers["content-length"] ?? 0) > bodyLimit) {
+      void reply.code(413).header("connection", "close").send({ error: "Request body is too large" });
+      return;
+    }
+    done();
   });
 
   app.get("/healthz", () => ({ status: "ok" }));
