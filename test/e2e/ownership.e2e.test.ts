@@ -293,22 +293,24 @@ describe("ownership and conflicts against moto_server", () => {
       await applyAll(engine, calls, directory);
       await expectSettled(engine, calls, directory);
 
+      // Kept outside rolecall's path, each also records which rolecall (by IAM path) took it over.
+      const adopted = { ...ownership("dev-s3-read"), "rolecall.dev/iam-path": "/rolecall/" };
       const policy = (await iam.send(new GetPolicyCommand({ PolicyArn: legacyPolicyArn }))).Policy;
       expect(policy?.Path).toBe("/legacy/");
-      expect(tagMap(policy?.Tags)).toEqual(ownership("dev-s3-read"));
+      expect(tagMap(policy?.Tags)).toEqual(adopted);
       const expected = compileS3Policy([{ bucket: "my-dev-bucket", access: "read" }], true, "aws");
       expect(policiesEqual(await defaultDocument(iam, legacyPolicyArn), expected)).toBe(true);
 
       const role = (await iam.send(new GetRoleCommand({ RoleName: "DEV_ROLE" }))).Role;
       expect(role?.Path).toBe("/legacy/");
-      expect(tagMap(role?.Tags)).toEqual(ownership("dev-s3-read"));
+      expect(tagMap(role?.Tags)).toEqual(adopted);
       expect(policiesEqual(await trustPolicy(iam, "DEV_ROLE"), ec2TrustPolicy())).toBe(true);
       expect(await attachedPolicyNames(iam, "DEV_ROLE")).toEqual(["DevS3ReadAccess"]);
 
       const profile = (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: "DEV_PROFILE" })))
         .InstanceProfile;
       expect(profile?.Path).toBe("/legacy/");
-      expect(tagMap(profile?.Tags)).toEqual(ownership("dev-s3-read"));
+      expect(tagMap(profile?.Tags)).toEqual(adopted);
       expect(await profileRoleNames(iam, "DEV_PROFILE")).toEqual(["DEV_ROLE"]);
       expect(await profilesByInstance(ec2)).toEqual({ [instanceId]: "DEV_PROFILE" });
 
