@@ -1,7 +1,8 @@
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
+import { parseDuration } from "../config/duration.js";
 import { AwsCaller, type CallLogger, type CommandSender } from "./aws-caller.js";
-import type { AwsSettings, RateLimit } from "./aws-settings.js";
+import { defaultAwsSettings, type AwsSettings, type RateLimit } from "./aws-settings.js";
 import type { CallObserver } from "./call-observer.js";
 import { systemClock, type Clock } from "./clock.js";
 import { TokenBucket } from "./token-bucket.js";
@@ -33,11 +34,15 @@ export async function connectToAws(
   logger?: CallLogger,
   clock: Clock = systemClock,
 ): Promise<AwsConnection> {
+  const requestTimeoutMs = effectiveRequestTimeout(settings.requestTimeoutMs);
   const common = {
     maxAttempts: 1,
     requestHandler: {
-      requestTimeout: settings.requestTimeoutMs,
-      connectionTimeout: Math.min(5000, settings.requestTimeoutMs),
+      requestTimeout: requestTimeoutMs,
+      connectionTimeout: Math.min(5000, requestTimeoutMs),
+      // Without it the SDK only logs a warning when the timeout passes and keeps waiting, for ever on a
+      // connection that never answers.
+      throwOnRequestTimeout: true,
     },
   };
   const ec2Client = new EC2Client(common);
@@ -56,6 +61,33 @@ export async function connectToAws(
     region,
     partition: partitionOf(region),
   };
+}
+
+/**
+ * The request timeout to use: the configured one when it is a positive number of milliseconds; otherwise
+ * ROLECALL_REQUEST_TIMEOUT from the environment (a duration such as "2s"), otherwise the default (30 s). A missing
+ * value must never mean "no timeout": one request that is never answered would then hang a pass for good.
+ */
+export function effectiveRequestTimeout(
+  configured: number | undefined,
+  environment: NodeJS.ProcessEnv = process.env,
+): number {
+  if (configured !== undefined && Number.isFinite(configured) && configured > 0) return configured;
+  const fromEnvironment = environment.ROLECALL_REQUEST_TIMEOUT;
+  if (fromEnvironment !== undefined && fromEnvironment.trim() !== "") {
+    let parsed: number;
+    try {
+      parsed = parseDuration(fromEnvironment);
+    } catch {
+      parsed = 0;
+    }
+    if (parsed <= 0)
+      throw new AwsConfigurationError(
+        `ROLECALL_REQUEST_TIMEOUT="${fromEnvironment}" is not a positive duration (use forms like 2s, 500ms)`,
+      );
+    return parsed;
+  }
+  return defaultAwsSettings.requestTimeoutMs;
 }
 
 /** Callers over any pair of senders: real SDK clients, the simulator, or test doubles. */
