@@ -35,6 +35,7 @@ import { readOwnership, type Tags } from "../desired/ownership.js";
 import { label } from "../diff/labels.js";
 import { policiesEqual } from "../diff/policy-equality.js";
 import { mergeTags, type SnapshotWriter } from "../observed/snapshot-writer.js";
+import type { PolicyDocument } from "../desired/policy-document.js";
 import type { Action, OwnershipExpectation } from "../plan/action.js";
 import type { AwsCaller } from "./aws-caller.js";
 import { AwsApiError } from "./aws-error.js";
@@ -124,15 +125,7 @@ export class AwsActionExecutor implements ActionExecutor {
           this.requireOwner(resource, existing.tags, action.manifest);
           state.putPolicy(existing);
           if (!policiesEqual(existing.document, action.document)) {
-            const output = await iam.send<CreatePolicyVersionCommandOutput>(
-              new CreatePolicyVersionCommand({
-                PolicyArn: existing.arn,
-                PolicyDocument: json(action.document),
-                SetAsDefault: true,
-              }),
-              { resource },
-            );
-            const versionId = output.PolicyVersion?.VersionId ?? "";
+            const versionId = await this.createDefaultVersion(existing.arn, action.document, resource);
             state.putPolicy({
               ...existing,
               document: action.document,
@@ -149,15 +142,11 @@ export class AwsActionExecutor implements ActionExecutor {
       }
       case "createPolicyVersion": {
         await this.confirmPolicyOwner(action.policyArn, action.expectOwner);
-        const output = await iam.send<CreatePolicyVersionCommandOutput>(
-          new CreatePolicyVersionCommand({
-            PolicyArn: action.policyArn,
-            PolicyDocument: json(action.document),
-            SetAsDefault: true,
-          }),
-          { resource: label.policy(action.policyName) },
+        const versionId = await this.createDefaultVersion(
+          action.policyArn,
+          action.document,
+          label.policy(action.policyName),
         );
-        const versionId = output.PolicyVersion?.VersionId ?? "";
         state.updatePolicy(action.policyArn, (policy) => ({
           ...policy,
           document: action.document,
@@ -502,6 +491,34 @@ export class AwsActionExecutor implements ActionExecutor {
       if (current === undefined || held !== profileName.toLowerCase()) throw error;
       state.putAssociation(current);
     }
+  }
+
+  /**
+   * CreatePolicyVersion is not idempotent: sent again after an answer that got lost, it adds a second version (and
+   * at five versions it fails for good). Before a resend, look whether the default document is already the one
+   * wanted; if so, the lost attempt succeeded. Returns the ID of the version now in force.
+   */
+  private async createDefaultVersion(
+    policyArn: string,
+    document: PolicyDocument,
+    resource: string,
+  ): Promise<string> {
+    const output = await this.iam.send<CreatePolicyVersionCommandOutput>(
+      new CreatePolicyVersionCommand({
+        PolicyArn: policyArn,
+        PolicyDocument: json(document),
+        SetAsDefault: true,
+      }),
+      {
+        resource,
+        confirmApplied: async () => {
+          const current = await readPolicy(this.iam, policyArn);
+          if (current === undefined || !policiesEqual(current.document, document)) return undefined;
+          return { PolicyVersion: { VersionId: current.defaultVersionId, IsDefaultVersion: true } };
+        },
+      },
+    );
+    return output.PolicyVersion?.VersionId ?? "";
   }
 
   private requireOwner(resource: string, tags: Tags | undefined, manifest: string): void {

@@ -38,6 +38,12 @@ export interface CallOptions {
   readonly resource?: string;
   /** The call uses something created moments ago: "not found" then means "not yet propagated". */
   readonly dependsOnNewResource?: boolean;
+  /**
+   * For calls that are not idempotent (CreatePolicyVersion adds a version each time it is sent): a failure that may
+   * hide a success (a 5xx, a dropped connection, a timeout) is followed by this check before the call is sent
+   * again. A value means the earlier attempt did take effect, and is returned as the call's output.
+   */
+  readonly confirmApplied?: () => Promise<unknown>;
 }
 
 /**
@@ -105,6 +111,17 @@ export class AwsCaller {
           const delay = this.backoff(failures, this.retry.baseDelayMs);
           if (error.kind === "throttled") this.limiter.pauseFor(delay);
           await this.clock.sleep(delay);
+          // Throttling refuses a request before acting on it; any other transient failure may have come after.
+          if (error.kind === "transient" && options.confirmApplied !== undefined) {
+            const applied = await options.confirmApplied();
+            if (applied !== undefined) {
+              this.logger?.debug(
+                { service: this.service, operation, attempt, resource: options.resource },
+                "aws call had taken effect despite the failure; not sent again",
+              );
+              return applied as Output;
+            }
+          }
           continue;
         }
         if (error.kind === "eventual-consistency") {

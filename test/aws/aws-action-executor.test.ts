@@ -44,6 +44,7 @@ import { ownershipTags, policyDescription } from "../../src/desired/ownership.js
 import { ec2TrustPolicy } from "../../src/desired/policy-document.js";
 import { SnapshotWriter } from "../../src/observed/snapshot-writer.js";
 import { emptySnapshot } from "../../src/observed/snapshot.js";
+import type { PolicyDocument } from "../../src/desired/policy-document.js";
 import type { Action } from "../../src/plan/action.js";
 import { desiredFor, iamPath, policyArn, profileArn, roleArn } from "../support/desired-fixtures.js";
 import { VirtualClock } from "../support/virtual-clock.js";
@@ -622,5 +623,130 @@ describe("AwsActionExecutor: policy changes guarded by expectOwner", () => {
       }),
     ).rejects.toBeInstanceOf(OwnershipError);
     expect(iamMock.commandCalls(DeletePolicyCommand)).toHaveLength(0);
+  });
+});
+
+describe("AwsActionExecutor: a new policy version whose answer was lost is not created twice", () => {
+  const arn = policyArn(dev.policy.name);
+  const newDocument: PolicyDocument = {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: ["*"] }],
+  };
+  const newVersion: Action = {
+    kind: "createPolicyVersion",
+    manifest: "dev",
+    reason,
+    policyName: dev.policy.name,
+    policyArn: arn,
+    document: newDocument,
+  };
+  const serverError = () =>
+    Object.assign(new Error("Service Unavailable"), { name: "Error", $metadata: { httpStatusCode: 503 } });
+  const dropped = () => Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+
+  beforeEach(() => {
+    state.putPolicy({
+      name: dev.policy.name,
+      arn,
+      path: iamPath,
+      description: policyDescription("dev"),
+      document: dev.policy.document,
+      defaultVersionId: "v1",
+      versions: [{ id: "v1", isDefault: true, createdAt: 1 }],
+      tags: dev.tags,
+    });
+  });
+
+  it("a failure after AWS created the version (the default document is already the new one): not sent again", async () => {
+    iamMock.on(CreatePolicyVersionCommand).rejects(dropped());
+    iamMock
+      .on(GetPolicyCommand)
+      .resolves({ Policy: { PolicyName: dev.policy.name, Arn: arn, DefaultVersionId: "v2" } });
+    iamMock.on(GetPolicyVersionCommand).resolves({
+      PolicyVersion: {
+        VersionId: "v2",
+        IsDefaultVersion: true,
+        Document: encodeURIComponent(JSON.stringify(newDocument)),
+      },
+    });
+    await run(newVersion);
+    expect(iamMock.commandCalls(CreatePolicyVersionCommand)).toHaveLength(1);
+    expect(iamMock.commandCalls(GetPolicyVersionCommand)[0]!.args[0].input).toEqual({
+      PolicyArn: arn,
+      VersionId: "v2",
+    });
+    const policy = state.policy(dev.policy.name)!;
+    expect(policy.defaultVersionId).toBe("v2");
+    expect(policy.versions.map((version) => [version.id, version.isDefault])).toEqual([
+      ["v1", false],
+      ["v2", true],
+    ]);
+  });
+
+  it("a failure before AWS acted (the default document is still the old one): sent again, once", async () => {
+    iamMock
+      .on(CreatePolicyVersionCommand)
+      .rejectsOnce(serverError())
+      .resolves({ PolicyVersion: { VersionId: "v2", IsDefaultVersion: true } });
+    iamMock
+      .on(GetPolicyCommand)
+      .resolves({ Policy: { PolicyName: dev.policy.name, Arn: arn, DefaultVersionId: "v1" } });
+    iamMock.on(GetPolicyVersionCommand).resolves({
+      PolicyVersion: {
+        VersionId: "v1",
+        IsDefaultVersion: true,
+        Document: encodeURIComponent(JSON.stringify(dev.policy.document)),
+      },
+    });
+    await run(newVersion);
+    expect(iamMock.commandCalls(CreatePolicyVersionCommand)).toHaveLength(2);
+    expect(iamMock.commandCalls(GetPolicyCommand)).toHaveLength(1);
+    expect(state.policy(dev.policy.name)!.defaultVersionId).toBe("v2");
+  });
+
+  it("throttling is retried without a look: a throttled request was never acted on", async () => {
+    iamMock
+      .on(CreatePolicyVersionCommand)
+      .rejectsOnce(
+        Object.assign(new Error("Rate exceeded"), { name: "Throttling", $metadata: { httpStatusCode: 400 } }),
+      )
+      .resolves({ PolicyVersion: { VersionId: "v2", IsDefaultVersion: true } });
+    await run(newVersion);
+    expect(iamMock.commandCalls(CreatePolicyVersionCommand)).toHaveLength(2);
+    expect(iamMock.commandCalls(GetPolicyCommand)).toHaveLength(0);
+  });
+
+  it("the conflict path of createPolicy (ours, another document) guards its version the same way", async () => {
+    iamMock.on(CreatePolicyCommand).rejects(alreadyExists());
+    existingPolicy(dev.tags, { Version: "2012-10-17", Statement: [] });
+    iamMock.on(CreatePolicyVersionCommand).rejects(dropped());
+    // After the lost answer, the default version is the wanted document.
+    iamMock
+      .on(GetPolicyCommand)
+      .resolvesOnce({
+        Policy: {
+          PolicyName: dev.policy.name,
+          Arn: arn,
+          Path: iamPath,
+          DefaultVersionId: "v1",
+          Tags: tagList(dev.tags),
+        },
+      })
+      .resolves({ Policy: { PolicyName: dev.policy.name, Arn: arn, Path: iamPath, DefaultVersionId: "v2" } });
+    iamMock
+      .on(GetPolicyVersionCommand, { PolicyArn: arn, VersionId: "v1" })
+      .resolves({
+        PolicyVersion: {
+          VersionId: "v1",
+          Document: encodeURIComponent('{"Version":"2012-10-17","Statement":[]}'),
+        },
+      })
+      .on(GetPolicyVersionCommand, { PolicyArn: arn, VersionId: "v2" })
+      .resolves({
+        PolicyVersion: { VersionId: "v2", Document: encodeURIComponent(JSON.stringify(dev.policy.document)) },
+      });
+    await run(createPolicy);
+    expect(iamMock.commandCalls(CreatePolicyVersionCommand)).toHaveLength(1);
+    expect(state.policy(dev.policy.name)!.defaultVersionId).toBe("v2");
   });
 });

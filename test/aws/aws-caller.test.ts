@@ -421,3 +421,62 @@ describe("AwsCaller: what the observer sees", () => {
     expect(counter.mutating()).toBe(1);
   });
 });
+
+describe("AwsCaller: calls that are not idempotent (confirmApplied)", () => {
+  const version = { PolicyVersion: { VersionId: "v2", IsDefaultVersion: true } };
+  const send = (confirmApplied: () => Promise<unknown>) =>
+    callers().iam.send<typeof version>(
+      new CreatePolicyVersionCommand({ PolicyArn: "arn:aws:iam::1:policy/p", PolicyDocument: "{}" }),
+      { confirmApplied },
+    );
+
+  it("after a transient failure, asks before sending again; a confirmed success is returned without a resend", async () => {
+    iamMock.on(CreatePolicyVersionCommand).rejects(serviceFailure());
+    let asked = 0;
+    const output = await send(() => {
+      asked += 1;
+      return Promise.resolve(version);
+    });
+    expect(output).toEqual(version);
+    expect(asked).toBe(1);
+    expect(iamMock.commandCalls(CreatePolicyVersionCommand)).toHaveLength(1);
+    // The look comes after the backoff, as a resend would.
+    expect(clock.sleeps).toHaveLength(1);
+  });
+
+  it("when the check finds nothing, the call is sent again, within maxAttempts", async () => {
+    iamMock.on(CreatePolicyVersionCommand).rejects(serviceFailure());
+    let asked = 0;
+    await expect(
+      send(() => {
+        asked += 1;
+        return Promise.resolve(undefined);
+      }),
+    ).rejects.toMatchObject({ kind: "transient", code: "ServiceFailure" });
+    expect(iamMock.commandCalls(CreatePolicyVersionCommand)).toHaveLength(retry.maxAttempts);
+    expect(asked).toBe(retry.maxAttempts - 1);
+  });
+
+  it("throttling needs no check (a throttled request was refused before anything happened)", async () => {
+    iamMock.on(CreatePolicyVersionCommand).rejectsOnce(throttling()).resolves(version);
+    let asked = 0;
+    await send(() => {
+      asked += 1;
+      return Promise.resolve(undefined);
+    });
+    expect(asked).toBe(0);
+    expect(iamMock.commandCalls(CreatePolicyVersionCommand)).toHaveLength(2);
+  });
+
+  it("a permanent error is thrown at once, without a check", async () => {
+    iamMock.on(CreatePolicyVersionCommand).rejects(limitExceeded());
+    let asked = 0;
+    await expect(
+      send(() => {
+        asked += 1;
+        return Promise.resolve(version);
+      }),
+    ).rejects.toMatchObject({ kind: "terminal", code: "LimitExceeded" });
+    expect(asked).toBe(0);
+  });
+});
