@@ -81,6 +81,7 @@ export async function describeAssociations(
         associationId: association.AssociationId,
         instanceId: association.InstanceId,
         profileArn: association.IamInstanceProfile?.Arn ?? "",
+        profileId: association.IamInstanceProfile?.Id,
         state,
       });
     }

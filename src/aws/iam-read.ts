@@ -122,6 +122,7 @@ export function toObservedProfile(profile: InstanceProfile | undefined): Observe
   return {
     name: profile.InstanceProfileName,
     arn: profile.Arn,
+    id: profile.InstanceProfileId,
     path: profile.Path ?? "/",
     roleNames: (profile.Roles ?? []).flatMap((role) => (role.RoleName === undefined ? [] : [role.RoleName])),
     tags: profile.Tags === undefined ? undefined : toTags(profile.Tags),

@@ -119,13 +119,33 @@ export function assignInstances(
       });
       continue;
     }
-    if (heldName !== undefined && iamNameKey(heldName) === iamNameKey(wanted)) {
-      const settled = association?.state === "associated";
-      diff.instances.push({
-        id: instance.id,
-        state: instance.state,
-        association: settled ? "associated" : "pending",
-      });
+    if (heldName !== undefined && association !== undefined && iamNameKey(heldName) === iamNameKey(wanted)) {
+      // The right name is not enough: a profile deleted and re-created (by hand, or by rolecall repairing that
+      // deletion) has a new ID, and EC2 keeps the instance on the dead one, whose credentials no longer work.
+      const current = snapshot.instanceProfiles.get(iamNameKey(wanted));
+      const stale =
+        current === undefined ||
+        (association.profileId !== undefined &&
+          current.id !== undefined &&
+          association.profileId !== current.id);
+      if (!stale) {
+        const settled = association.state === "associated";
+        diff.instances.push({
+          id: instance.id,
+          state: instance.state,
+          association: settled ? "associated" : "pending",
+        });
+        continue;
+      }
+      const staleReason: Reason = {
+        resource: label.instance(instance.id),
+        field: "association",
+        desired: `${wanted}${current?.id === undefined ? "" : ` (${current.id})`}`,
+        actual: `${heldName} (${association.profileId ?? "?"}, deleted)`,
+      };
+      diff.drift.push(staleReason);
+      diff.actions.push(...replaceActions(desired, instance, association, staleReason));
+      diff.instances.push({ id: instance.id, state: instance.state, association: "pending" });
       continue;
     }
     const reason: Reason = {

@@ -47,6 +47,8 @@ export interface ObservedRole {
 export interface ObservedInstanceProfile {
   readonly name: string;
   readonly arn: string;
+  /** IAM's unique ID: a profile deleted and re-created under the same name gets a new one. */
+  readonly id?: string | undefined;
   readonly path: string;
   readonly roleNames: readonly string[];
   /** Undefined when not read. */
@@ -67,6 +69,8 @@ export interface ObservedAssociation {
   readonly associationId: string;
   readonly instanceId: string;
   readonly profileArn: string;
+  /** The ID of the profile the association points to (it may no longer exist). */
+  readonly profileId?: string | undefined;
   readonly state: "associating" | "associated" | "disassociating" | "disassociated" | "unknown";
 }
 

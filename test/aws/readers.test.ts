@@ -234,6 +234,7 @@ describe("readAuthorizationDetails", () => {
       {
         name: "profile-one",
         arn: profileArn("profile-one"),
+        id: "AIPA1",
         path: iamPath,
         roleNames: ["role-one"],
         tags: ownershipTags("one", "delete"),
@@ -369,9 +370,27 @@ describe("EC2 readers", () => {
       { Name: "instance-id", Values: ["i-1", "i-2", "i-3", "i-4"] },
     ]);
     expect(associations).toEqual([
-      { associationId: "a-1", instanceId: "i-1", profileArn: profileArn("p"), state: "associated" },
-      { associationId: "a-2", instanceId: "i-2", profileArn: profileArn("p"), state: "associating" },
-      { associationId: "a-4", instanceId: "i-4", profileArn: profileArn("q"), state: "associated" },
+      {
+        associationId: "a-1",
+        instanceId: "i-1",
+        profileArn: profileArn("p"),
+        profileId: "AIPA",
+        state: "associated",
+      },
+      {
+        associationId: "a-2",
+        instanceId: "i-2",
+        profileArn: profileArn("p"),
+        profileId: "AIPA",
+        state: "associating",
+      },
+      {
+        associationId: "a-4",
+        instanceId: "i-4",
+        profileArn: profileArn("q"),
+        profileId: "AIPA",
+        state: "associated",
+      },
     ]);
   });
 });

@@ -233,4 +233,58 @@ describe("assignInstances", () => {
     expect(plan.actions).toEqual([]);
     expect(plan.issues.map((issue) => issue.code)).toEqual(["InstanceClaimedByInvalidManifest"]);
   });
+
+  it("an instance still on a deleted profile of the right name is moved to the re-created one", () => {
+    // The profile was deleted by hand and re-created (new ID); EC2 keeps the instance on the dead one.
+    const chain = chainOf(web);
+    const snapshot = snapshotOf({
+      policies: [chain.policy],
+      roles: [chain.role],
+      profiles: [{ ...chain.profile, id: "AIPANEW" }],
+      instances: [instance("i-1", { app: "web" }), instance("i-2", { app: "web" }, "stopped")],
+      associations: [
+        { ...associationOf("i-1", chain.profile.name), profileId: "AIPAOLD" },
+        { ...associationOf("i-2", chain.profile.name), profileId: "AIPAOLD" },
+      ],
+    });
+    const plan = assignInstances(snapshot, contextOf([web]), new Set()).get("web")!;
+    expect(
+      plan.actions.map((action) => `${action.kind} ${"instanceId" in action ? action.instanceId : ""}`),
+    ).toEqual([
+      "replaceInstanceProfileAssociation i-1",
+      "disassociateInstanceProfile i-2",
+      "associateInstanceProfile i-2",
+    ]);
+    expect(plan.drift[0]?.actual).toContain("AIPAOLD");
+  });
+
+  it("an association to the profile's current ID (or without IDs to compare) stays as it is", () => {
+    const chain = chainOf(web);
+    const snapshot = snapshotOf({
+      policies: [chain.policy],
+      roles: [chain.role],
+      profiles: [{ ...chain.profile, id: "AIPA1" }],
+      instances: [instance("i-1", { app: "web" }), instance("i-2", { app: "web" })],
+      associations: [
+        { ...associationOf("i-1", chain.profile.name), profileId: "AIPA1" },
+        associationOf("i-2", chain.profile.name),
+      ],
+    });
+    const plan = assignInstances(snapshot, contextOf([web]), new Set()).get("web")!;
+    expect(plan.actions).toEqual([]);
+    expect(plan.instances.map((status) => status.association)).toEqual(["associated", "associated"]);
+  });
+
+  it("an instance on a profile of the right name that no longer exists at all is moved once it is re-created", () => {
+    const chain = chainOf(web);
+    const snapshot = snapshotOf({
+      policies: [chain.policy],
+      roles: [chain.role],
+      profiles: [],
+      instances: [instance("i-1", { app: "web" })],
+      associations: [associationOf("i-1", chain.profile.name)],
+    });
+    const plan = assignInstances(snapshot, contextOf([web]), new Set()).get("web")!;
+    expect(plan.actions.map((action) => action.kind)).toEqual(["replaceInstanceProfileAssociation"]);
+  });
 });

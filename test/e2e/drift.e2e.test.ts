@@ -13,7 +13,9 @@ import {
   CreatePolicyCommand,
   CreateRoleCommand,
   CreatePolicyVersionCommand,
+  DeleteInstanceProfileCommand,
   DetachRolePolicyCommand,
+  GetInstanceProfileCommand,
   GetPolicyCommand,
   GetRoleCommand,
   PutRolePolicyCommand,
@@ -181,6 +183,32 @@ describe("drift on the seed chain and a tag-selected manifest", () => {
     });
     await repair();
     expect(await profileRoleNames(iam, "DEV_PROFILE")).toEqual(["DEV_ROLE"]);
+  });
+
+  it("instance profile deleted by hand: re-created, and the instance moved off the dead one", async () => {
+    // EC2 keeps the association pointing at the deleted profile (same name, same ARN, a dead ID): an instance
+    // that looks associated has no credentials until it is moved to the new profile.
+    await iam.send(
+      new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: "DEV_PROFILE", RoleName: "DEV_ROLE" }),
+    );
+    await iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: "DEV_PROFILE" }));
+    expect((await profilesByInstance(ec2))[devBox]).toBe("DEV_PROFILE");
+    await plan({
+      "dev-s3-read": [
+        { kind: "createInstanceProfile", resource: "instance-profile/DEV_PROFILE", field: "exists" },
+        { kind: "addRoleToInstanceProfile", resource: "instance-profile/DEV_PROFILE", field: "roles" },
+        { kind: "replaceInstanceProfileAssociation", resource: `instance/${devBox}`, field: "association" },
+      ],
+    });
+    await repair();
+    const profile = (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: "DEV_PROFILE" })))
+      .InstanceProfile;
+    const held = await ec2.send(
+      new DescribeIamInstanceProfileAssociationsCommand({
+        Filters: [{ Name: "instance-id", Values: [devBox] }],
+      }),
+    );
+    expect(held.IamInstanceProfileAssociations?.[0]?.IamInstanceProfile?.Id).toBe(profile?.InstanceProfileId);
   });
 
   it("instance profile disassociated from the instance: associated again", async () => {
