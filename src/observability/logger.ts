@@ -5,6 +5,13 @@ export type { Logger } from "pino";
 
 export { logLevels, type LogLevel } from "./log-levels.js";
 
+const secretVariables = [
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "ROLECALL_STATUS_TOKEN",
+];
+
 /** Field paths that may carry secrets; pino replaces their values before a line is written. */
 export const redactedPaths = [
   "accessKeyId",
@@ -22,6 +29,17 @@ export const redactedPaths = [
   "req.headers.authorization",
   "req.headers.cookie",
   "headers.authorization",
+  // An SDK client's config holds its credentials one level further down; a signed request carries them in headers.
+  "*.*.credentials",
+  "*.headers.authorization",
+  "*.headers.cookie",
+  'headers["x-amz-security-token"]',
+  '*.headers["x-amz-security-token"]',
+  // The daemon's own options, and the environment variables the secrets come from.
+  "statusToken",
+  "*.statusToken",
+  ...secretVariables,
+  ...secretVariables.map((name) => `*.${name}`),
 ];
 
 /** The one root logger: JSON lines, secrets redacted; components take children of it. */
