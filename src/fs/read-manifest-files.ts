@@ -1,4 +1,5 @@
-import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { lstat, open, readdir, realpath, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import pLimit from "p-limit";
 import { maxManifestFileBytes } from "../manifest/decode-text.js";
@@ -120,7 +121,7 @@ export async function readManifestFile(file: string, shown: string = file): Prom
         ),
       };
     }
-    return { file: shown, bytes: await readAtMost(file, maxManifestFileBytes + 1, info.size) };
+    return await readRegularFile(file, shown, info.size);
   } catch (error) {
     return {
       file: shown,
@@ -129,25 +130,36 @@ export async function readManifestFile(file: string, shown: string = file): Prom
   }
 }
 
-/** Reads at most `limit` bytes, so a file that grows after stat() cannot make us load gigabytes. */
-async function readAtMost(file: string, limit: number, expected: number): Promise<Uint8Array> {
-  const handle = await open(file, "r");
+/**
+ * Opens without blocking and checks what was opened: the file may have been replaced since stat(), and opening a
+ * FIFO for reading would otherwise wait for a writer for ever, and every directory read after this one with it.
+ */
+async function readRegularFile(file: string, shown: string, expected: number): Promise<ManifestFileInput> {
+  // (O_NONBLOCK is POSIX only; Windows has no FIFOs in the file system to fear.)
+  const handle = await open(file, constants.O_RDONLY | ((constants.O_NONBLOCK as number | undefined) ?? 0));
   try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let chunkSize = Math.max(1, Math.min(limit, expected + 1));
-    while (total < limit) {
-      const chunk = Buffer.alloc(Math.min(chunkSize, limit - total));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, total);
-      if (bytesRead === 0) break;
-      chunks.push(chunk.subarray(0, bytesRead));
-      total += bytesRead;
-      chunkSize = 64 * 1024;
-    }
-    return Buffer.concat(chunks, total);
+    if (!(await handle.stat()).isFile())
+      return { file: shown, error: fileError(shown, "FileUnreadable", "not a regular file") };
+    return { file: shown, bytes: await readAtMost(handle, maxManifestFileBytes + 1, expected) };
   } finally {
     await handle.close();
   }
+}
+
+/** Reads at most `limit` bytes, so a file that grows after stat() cannot make us load gigabytes. */
+async function readAtMost(handle: FileHandle, limit: number, expected: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let chunkSize = Math.max(1, Math.min(limit, expected + 1));
+  while (total < limit) {
+    const chunk = Buffer.alloc(Math.min(chunkSize, limit - total));
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, total);
+    if (bytesRead === 0) break;
+    chunks.push(chunk.subarray(0, bytesRead));
+    total += bytesRead;
+    chunkSize = 64 * 1024;
+  }
+  return Buffer.concat(chunks, total);
 }
 
 /**
