@@ -138,9 +138,24 @@ async function readRegularFile(file: string, shown: string, expected: number): P
   // (O_NONBLOCK is POSIX only; Windows has no FIFOs in the file system to fear.)
   const handle = await open(file, constants.O_RDONLY | ((constants.O_NONBLOCK as number | undefined) ?? 0));
   try {
-    if (!(await handle.stat()).isFile())
+    const before = await handle.stat();
+    if (!before.isFile())
       return { file: shown, error: fileError(shown, "FileUnreadable", "not a regular file") };
-    return { file: shown, bytes: await readAtMost(handle, maxManifestFileBytes + 1, expected) };
+    const bytes = await readAtMost(handle, maxManifestFileBytes + 1, expected);
+    // A read that overlapped a write may hold half of each version, and half a manifest can still be a valid one
+    // (a prefix cut short grants more): it counts as unreadable, and the write's own change event reads it again.
+    const after = await handle.stat();
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs) {
+      return {
+        file: shown,
+        error: fileError(
+          shown,
+          "FileUnreadable",
+          "the file changed while it was being read; it is read again",
+        ),
+      };
+    }
+    return { file: shown, bytes };
   } finally {
     await handle.close();
   }
