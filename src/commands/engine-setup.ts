@@ -40,6 +40,13 @@ export function engineOptions(): Option[] {
       .default(defaultAwsSettings.retry.propagationBudgetMs, "2m")
       .argParser(parseDuration),
     new Option(
+      "--request-timeout <duration>",
+      "how long one AWS request may take before it is abandoned and retried",
+    )
+      .env("ROLECALL_REQUEST_TIMEOUT")
+      .default(defaultAwsSettings.requestTimeoutMs, "30s")
+      .argParser(parseDuration),
+    new Option(
       "--read-strategy <strategy>",
       "snapshot (a few paginated reads) or per-resource (naive baseline, for benchmarks)",
     )
