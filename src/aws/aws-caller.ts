@@ -52,6 +52,12 @@ export interface CallOptions {
  * (maxAttempts 1) because it would retry quota errors such as IAM's LimitExceeded as if they were throttling.
  */
 export class AwsCaller {
+  private stopRequested: (() => void) | undefined;
+  private readonly stopped = new Promise<void>((resolve) => {
+    this.stopRequested = resolve;
+  });
+  private isStopped = false;
+
   constructor(
     private readonly service: AwsService,
     private readonly client: CommandSender,
@@ -62,6 +68,15 @@ export class AwsCaller {
     private readonly logger?: CallLogger,
     private readonly random: () => number = Math.random,
   ) {}
+
+  /**
+   * Shutting down: the request in flight completes, but no retry and no backoff wait (up to the propagation
+   * budget of two minutes) holds the process past its deadline; the caller gets the last error at once.
+   */
+  stop(): void {
+    this.isStopped = true;
+    this.stopRequested?.();
+  }
 
   async send<Output>(command: AwsCommand, options: CallOptions = {}): Promise<Output> {
     const operation = command.constructor.name.replace(/Command$/, "");
@@ -110,7 +125,7 @@ export class AwsCaller {
           if (failures >= this.retry.maxAttempts) throw error;
           const delay = this.backoff(failures, this.retry.baseDelayMs);
           if (error.kind === "throttled") this.limiter.pauseFor(delay);
-          await this.clock.sleep(delay);
+          await this.pause(delay, error);
           // Throttling refuses a request before acting on it; any other transient failure may have come after.
           if (error.kind === "transient" && options.confirmApplied !== undefined) {
             const applied = await options.confirmApplied();
@@ -128,12 +143,22 @@ export class AwsCaller {
           propagationWaits += 1;
           const delay = this.backoff(propagationWaits, 1000);
           if (this.clock.now() - started + delay > this.retry.propagationBudgetMs) throw error;
-          await this.clock.sleep(delay);
+          await this.pause(delay, error);
           continue;
         }
         throw error;
       }
     }
+  }
+
+  /** Waits before a retry, unless shutting down: then the error that would have been retried is thrown. */
+  private async pause(delay: number, error: AwsApiError): Promise<void> {
+    if (this.isStopped) throw error;
+    const woken = await Promise.race([
+      this.clock.sleep(delay).then(() => "slept"),
+      this.stopped.then(() => "stopped"),
+    ]);
+    if (woken === "stopped") throw error;
   }
 
   /** Exponential backoff with jitter (between half and all of the exponential step). */

@@ -77,6 +77,8 @@ export async function runDaemon(options: RunOptions): Promise<void> {
       process.exit(1);
     }, shutdownDeadlineMs).unref();
     await watcher.close();
+    iam.stop();
+    ec2.stop();
     await controller.stop();
     await server.close();
     logger.info("stopped");

@@ -480,3 +480,40 @@ describe("AwsCaller: calls that are not idempotent (confirmApplied)", () => {
     expect(asked).toBe(0);
   });
 });
+
+describe("AwsCaller.stop (shutdown)", () => {
+  it("ends a propagation wait at once with the error it was waiting out, and retries nothing more", async () => {
+    ec2Mock.on(AssociateIamInstanceProfileCommand).rejects(invalidProfile());
+    // A clock whose waits never end: without stop() the call below would wait forever.
+    const frozen = { now: () => 0, sleep: () => new Promise<void>(() => undefined) };
+    const counter = new CallCounter();
+    const caller = new AwsCaller(
+      "ec2",
+      new EC2Client({ region: "us-east-1" }),
+      new TokenBucket(1000, 1000, frozen),
+      frozen,
+      counter,
+      { ...defaultAwsSettings.retry, propagationBudgetMs: 120_000 },
+    );
+    const call = caller.send(
+      new AssociateIamInstanceProfileCommand({
+        InstanceId: "i-1",
+        IamInstanceProfile: { Name: "rolecall-dev" },
+      }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    caller.stop();
+    await expect(call).rejects.toMatchObject({ kind: "eventual-consistency", code: "InvalidParameterValue" });
+    expect(counter.byOperation()).toEqual({ "ec2:AssociateIamInstanceProfile": 1 });
+    // After stop, a failure is not retried at all.
+    await expect(
+      caller.send(
+        new AssociateIamInstanceProfileCommand({
+          InstanceId: "i-2",
+          IamInstanceProfile: { Name: "rolecall-dev" },
+        }),
+      ),
+    ).rejects.toBeInstanceOf(AwsApiError);
+    expect(counter.byOperation()).toEqual({ "ec2:AssociateIamInstanceProfile": 2 });
+  });
+});
