@@ -27,6 +27,12 @@ export interface ControllerOptions {
   readonly concurrency: number;
   readonly resyncMs: number;
   readonly allowMassPrune: boolean;
+  /**
+   * A file modified more recently than this may still be being written (a plain `git checkout` writes files in
+   * place): its previous content stays in force and it is read again once it has settled. The watcher's debounce
+   * already waits this long after the last event; this guards reads not triggered by one (resyncs).
+   */
+  readonly settleMs?: number;
 }
 
 export interface ControllerDeps {
@@ -51,6 +57,8 @@ export interface ControllerDeps {
 export class Controller {
   private set: ManifestSet | undefined;
   private readonly lastValid = new Map<string, ValidManifest>();
+  /** The last content of each file that had settled (see ControllerOptions.settleMs). */
+  private readonly settledInputs = new Map<string, ManifestFileInput>();
   /** Parse results by file content: a re-read after one edit parses only the edited file. */
   private readonly memo = new ManifestFileMemo();
   private cache: SnapshotWriter | undefined;
@@ -185,6 +193,31 @@ export class Controller {
     return next;
   }
 
+  /** Replaces files written moments ago by their last settled content (or leaves new ones out), for now. */
+  private settled(inputs: ManifestFileInput[]): ManifestFileInput[] {
+    const settleMs = this.deps.options.settleMs ?? 0;
+    if (settleMs <= 0) return inputs;
+    const now = Date.now();
+    let unsettled = false;
+    const result: ManifestFileInput[] = [];
+    for (const input of inputs) {
+      if ("bytes" in input && input.modifiedAt !== undefined && now - input.modifiedAt < settleMs) {
+        unsettled = true;
+        const previous = this.settledInputs.get(input.file);
+        if (previous !== undefined) result.push(previous);
+        continue;
+      }
+      this.settledInputs.set(input.file, input);
+      result.push(input);
+    }
+    const present = new Set(inputs.map((input) => input.file));
+    for (const file of this.settledInputs.keys()) if (!present.has(file)) this.settledInputs.delete(file);
+    if (unsettled && !this.abort.signal.aborted) {
+      setTimeout(() => void this.manifestsChanged(), settleMs).unref();
+    }
+    return result;
+  }
+
   private async readAndApply(): Promise<string[]> {
     let inputs: ManifestFileInput[];
     try {
@@ -199,6 +232,7 @@ export class Controller {
       this.deps.status.setNotice("ManifestsUnreadable", message);
       return [];
     }
+    inputs = this.settled(inputs);
     // Removals are held back while some file could not be read (or the directory itself); see passInput.
     const removalsWereHeld = !this.directoryReadable || (this.set?.unnamedInvalid ?? false);
     this.directoryReadable = true;

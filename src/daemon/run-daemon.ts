@@ -32,6 +32,7 @@ export async function runDaemon(options: RunOptions): Promise<void> {
       concurrency: options.concurrency,
       resyncMs: options.resync,
       allowMassPrune: options.allowMassPrune,
+      settleMs: options.debounce,
     },
   });
   const watcher = new ManifestWatcher(

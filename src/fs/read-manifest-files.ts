@@ -155,7 +155,7 @@ async function readRegularFile(file: string, shown: string, expected: number): P
         ),
       };
     }
-    return { file: shown, bytes };
+    return { file: shown, bytes, modifiedAt: after.mtimeMs };
   } finally {
     await handle.close();
   }

@@ -11,7 +11,12 @@ import { checkSchema, joinPointer } from "./schema-errors.js";
 
 /** A manifest file as the filesystem adapter hands it over: its bytes, or why they could not be read. */
 export type ManifestFileInput =
-  | { readonly file: string; readonly bytes: Uint8Array }
+  | {
+      readonly file: string;
+      readonly bytes: Uint8Array;
+      /** Last modification (ms since the epoch), when known: lets a reader tell a file still being written. */
+      readonly modifiedAt?: number;
+    }
   | { readonly file: string; readonly error: ManifestError };
 
 /** A valid manifest together with its compiled desired state. */

@@ -1,3 +1,4 @@
+import { readManifestDirectory } from "../../src/fs/read-manifest-files.js";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
@@ -54,6 +55,7 @@ async function harness(
   specs: readonly ManifestSpec[],
   allowMassPrune = false,
   readDirectory?: ControllerDeps["readDirectory"],
+  settleMs = 0,
 ): Promise<Harness> {
   const sim = new SimCloud({
     instances: [
@@ -75,7 +77,7 @@ async function harness(
     status,
     metrics,
     logger: createLogger("silent"),
-    options: { concurrency: 4, resyncMs: 3_600_000, allowMassPrune },
+    options: { concurrency: 4, resyncMs: 3_600_000, allowMassPrune, settleMs },
     ...(readDirectory === undefined ? {} : { readDirectory }),
   });
   running.push(controller);
@@ -214,6 +216,37 @@ describe("Controller over the simulated cloud", () => {
     expect(view?.lastReconcile?.actions.map((action) => action.description)).toEqual([
       expect.stringContaining("policy rolecall-beta"),
     ]);
+  });
+
+  it("a file still being written keeps its previous content in force until it settles", async () => {
+    // A resync can read a file in the middle of a plain `git checkout`; half a manifest can be a valid, wider one.
+    const writing = new Set<string>();
+    const read: ControllerDeps["readDirectory"] = async (directory) =>
+      (await readManifestDirectory(directory)).map((input) =>
+        "bytes" in input
+          ? { ...input, modifiedAt: writing.has(path.basename(input.file)) ? Date.now() : 0 }
+          : input,
+      );
+    const h = await harness([alpha, beta], false, read, 150);
+    await h.resync();
+    h.mutations();
+    const before = h.status.manifest("beta")?.generation;
+
+    writing.add("beta.yaml");
+    await h.write({ ...beta, grants: [{ bucket: "beta-other-bucket", access: "read-write" }] });
+    await h.resync();
+    expect(h.status.manifest("beta")?.generation).toBe(before);
+    expect(h.mutations()).toEqual([]);
+
+    // Settled: the re-read the controller scheduled for itself applies it.
+    writing.delete("beta.yaml");
+    const deadline = Date.now() + 5000;
+    while (h.status.manifest("beta")?.generation === before && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await h.controller.idle();
+    expect(h.status.manifest("beta")?.generation).not.toBe(before);
+    expect(h.mutations()).toEqual(["iam:CreatePolicyVersion"]);
   });
 
   it("an edit that changes nothing reconciles nothing", async () => {
