@@ -1,4 +1,3 @@
-import { readManifestDirectory } from "../../src/fs/read-manifest-files.js";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
@@ -12,100 +11,38 @@ import {
   type GetInstanceProfileCommandOutput,
   type ListRoleTagsCommandOutput,
 } from "@aws-sdk/client-iam";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AwsActionExecutor } from "../../src/aws/aws-action-executor.js";
-import { createCallers, defaultAwsSettings, type AwsSettings } from "../../src/aws/aws-clients.js";
-import { SimCloud } from "../../src/aws/sim/sim-cloud.js";
-import { Controller, type ControllerDeps } from "../../src/daemon/controller.js";
-import { createLogger } from "../../src/observability/logger.js";
-import { Metrics } from "../../src/observability/metrics.js";
+import { afterEach, describe, expect, it } from "vitest";
+import type { SimCloud } from "../../src/aws/sim/sim-cloud.js";
+import { readManifestDirectory } from "../../src/fs/read-manifest-files.js";
 import type { Condition } from "../../src/status/conditions.js";
-import { StatusStore, type ManifestStatusView } from "../../src/status/status-store.js";
+import type { ManifestStatusView } from "../../src/status/status-store.js";
+import {
+  controllerHarnesses,
+  type ControllerHarness,
+  type ReadDirectory,
+} from "../support/controller-harness.js";
 import { manifestYaml, type ManifestSpec } from "../support/drift-kit.js";
-import { tempDirs } from "../support/temp-dir.js";
 
-const settings: AwsSettings = {
-  ...defaultAwsSettings,
-  rateLimits: { iam: { perSecond: 10_000, burst: 10_000 }, ec2: { perSecond: 10_000, burst: 10_000 } },
-  retry: { ...defaultAwsSettings.retry, baseDelayMs: 1, maxDelayMs: 5 },
-};
+const instances = [
+  { id: "i-0aaaaaaaaaaaaaaa1", tags: { Team: "alpha" } },
+  { id: "i-0bbbbbbbbbbbbbbb1", tags: { Team: "beta" } },
+  { id: "i-0ccccccccccccccc1", tags: { Team: "gamma" } },
+];
+const harnesses = controllerHarnesses("controller");
 
-const readOnly = /^(iam|ec2):(Get|List|Describe)/;
-
-interface Harness {
-  readonly sim: SimCloud;
-  readonly controller: Controller;
-  readonly status: StatusStore;
-  readonly metrics: Metrics;
-  readonly directory: string;
-  /** Mutating AWS calls since the last call of this function. */
-  mutations(): string[];
-  write(spec: ManifestSpec): Promise<void>;
-  remove(name: string): Promise<void>;
-  /** Files changed: reload, and wait until the queue has run dry. */
-  changed(): Promise<void>;
-  /** A full resync, and wait until the queue has run dry. */
-  resync(): Promise<void>;
-}
-
-const dirs = tempDirs("controller");
-const running: Controller[] = [];
-
-async function harness(
+/** A controller on the simulated cloud over these manifests (see test/support/controller-harness.ts). */
+function harness(
   specs: readonly ManifestSpec[],
   allowMassPrune = false,
-  readDirectory?: ControllerDeps["readDirectory"],
+  readDirectory?: ReadDirectory,
   settleMs = 0,
-): Promise<Harness> {
-  const sim = new SimCloud({
-    instances: [
-      { id: "i-0aaaaaaaaaaaaaaa1", tags: { Team: "alpha" } },
-      { id: "i-0bbbbbbbbbbbbbbb1", tags: { Team: "beta" } },
-      { id: "i-0ccccccccccccccc1", tags: { Team: "gamma" } },
-    ],
+): Promise<ControllerHarness> {
+  return harnesses.start(specs, {
+    instances,
+    allowMassPrune,
+    settleMs,
+    ...(readDirectory === undefined ? {} : { readDirectory: () => readDirectory }),
   });
-  const metrics = new Metrics({ defaultMetrics: false });
-  const { iam, ec2 } = createCallers(sim, settings, metrics);
-  const status = new StatusStore();
-  const directory = await dirs.make();
-  const controller = new Controller({
-    manifestsDirectory: directory,
-    compile: { iamPath: "/rolecall/", partition: "aws", defaultMode: "enforce" },
-    iam,
-    ec2,
-    executor: new AwsActionExecutor(iam, ec2),
-    status,
-    metrics,
-    logger: createLogger("silent"),
-    options: { concurrency: 4, resyncMs: 3_600_000, allowMassPrune, settleMs },
-    ...(readDirectory === undefined ? {} : { readDirectory }),
-  });
-  running.push(controller);
-  let seen = 0;
-  const h: Harness = {
-    sim,
-    controller,
-    status,
-    metrics,
-    directory,
-    mutations: () => {
-      const fresh = sim.calls.slice(seen);
-      seen = sim.calls.length;
-      return fresh.filter((call) => !readOnly.test(call));
-    },
-    write: (spec) => writeFile(path.join(directory, `${spec.name}.yaml`), manifestYaml(spec)),
-    remove: (name) => rm(path.join(directory, `${name}.yaml`)),
-    changed: async () => {
-      await controller.manifestsChanged();
-      await controller.idle();
-    },
-    resync: async () => {
-      await controller.resync();
-      await controller.idle();
-    },
-  };
-  for (const spec of specs) await h.write(spec);
-  return h;
 }
 
 const alpha: ManifestSpec = { name: "alpha", matchTags: { Team: "alpha" } };
@@ -144,13 +81,8 @@ async function waitUntil(condition: () => boolean): Promise<void> {
   expect(condition()).toBe(true);
 }
 
-beforeEach(() => {
-  running.length = 0;
-});
-
 afterEach(async () => {
-  await Promise.all(running.map((controller) => controller.stop()));
-  await dirs.cleanup();
+  await harnesses.cleanup();
 });
 
 describe("Controller over the simulated cloud", () => {
@@ -221,7 +153,7 @@ describe("Controller over the simulated cloud", () => {
   it("a file still being written keeps its previous content in force until it settles", async () => {
     // A resync can read a file in the middle of a plain `git checkout`; half a manifest can be a valid, wider one.
     const writing = new Set<string>();
-    const read: ControllerDeps["readDirectory"] = async (directory) =>
+    const read: ReadDirectory = async (directory) =>
       (await readManifestDirectory(directory)).map((input) =>
         "bytes" in input
           ? { ...input, modifiedAt: writing.has(path.basename(input.file)) ? Date.now() : 0 }

@@ -13,23 +13,21 @@ import {
   GetAccountAuthorizationDetailsCommand,
   type GetAccountAuthorizationDetailsCommandOutput,
 } from "@aws-sdk/client-iam";
-import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { AwsActionExecutor } from "../../src/aws/aws-action-executor.js";
-import { createCallers, defaultAwsSettings, type AwsSettings } from "../../src/aws/aws-clients.js";
-import { SimCloud } from "../../src/aws/sim/sim-cloud.js";
-import { Controller, type ControllerDeps } from "../../src/daemon/controller.js";
-import { readManifestDirectory, readManifestFile } from "../../src/fs/read-manifest-files.js";
-import { buildServer } from "../../src/http/server.js";
+import type { SimCloud } from "../../src/aws/sim/sim-cloud.js";
+import { readManifestFile } from "../../src/fs/read-manifest-files.js";
 import type { ManifestFileInput } from "../../src/manifest/load-manifest-set.js";
 import { fileError } from "../../src/manifest/manifest-error.js";
-import { createLogger } from "../../src/observability/logger.js";
-import { Metrics } from "../../src/observability/metrics.js";
 import type { Condition } from "../../src/status/conditions.js";
-import { StatusStore, type StatusDocument } from "../../src/status/status-store.js";
+import type { StatusDocument } from "../../src/status/status-store.js";
 import type * as ParseDocumentsModule from "../../src/manifest/parse-documents.js";
+import {
+  controllerHarnesses,
+  within,
+  type ControllerHarness,
+  type ReadDirectory,
+} from "../support/controller-harness.js";
 import { manifestYaml, type ManifestSpec } from "../support/drift-kit.js";
-import { tempDirs } from "../support/temp-dir.js";
 
 // Counts every parse, so a test can tell how many files a directory read really parsed.
 const parses = vi.hoisted(() => ({ count: 0 }));
@@ -44,48 +42,14 @@ vi.mock("../../src/manifest/parse-documents.js", async (importOriginal) => {
   };
 });
 
-const settings: AwsSettings = {
-  ...defaultAwsSettings,
-  rateLimits: {
-    iam: { perSecond: 1_000_000, burst: 1_000_000 },
-    ec2: { perSecond: 1_000_000, burst: 1_000_000 },
-  },
-  retry: { ...defaultAwsSettings.retry, baseDelayMs: 1, maxDelayMs: 5 },
-};
-
-const readOnly = /^(iam|ec2):(Get|List|Describe)/;
 /** Calls that take something away: none may follow from a read that went wrong. */
 const destructive =
   /^(iam:Delete(Role|Policy|InstanceProfile|RolePolicy)$|iam:Detach|iam:RemoveRole|ec2:Disassociate)/;
 
-type ReadDirectory = NonNullable<ControllerDeps["readDirectory"]>;
-
-interface Harness {
-  readonly sim: SimCloud;
-  readonly controller: Controller;
-  readonly status: StatusStore;
-  readonly directory: string;
-  readonly app: FastifyInstance;
-  /** Mutating AWS calls since the last call of this function. */
-  mutations(): string[];
-  file(name: string): string;
-  write(spec: ManifestSpec): Promise<void>;
-  /** Files changed: reload, and wait until the queue has run dry. */
-  changed(): Promise<void>;
-  /** A full resync, and wait until the queue has run dry. */
-  resync(): Promise<void>;
-  /** /healthz through the HTTP server, which must answer whatever the directory does. */
-  healthz(): Promise<number>;
-  /** /status through the HTTP server. */
-  statusDocument(): Promise<StatusDocument>;
-}
-
-const dirs = tempDirs("hostile-dir");
-const cleanups: (() => Promise<unknown>)[] = [];
+const harnesses = controllerHarnesses("hostile-dir");
 
 afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-  await dirs.cleanup();
+  await harnesses.cleanup();
 });
 
 const instances = [
@@ -95,65 +59,11 @@ const instances = [
   { id: "i-0ddddddddddddddd1", tags: { Team: "delta" } },
 ];
 
-async function harness(
+function harness(
   specs: readonly ManifestSpec[],
   options: { readDirectory?: (real: ReadDirectory) => ReadDirectory; concurrency?: number } = {},
-): Promise<Harness> {
-  const sim = new SimCloud({ instances });
-  const metrics = new Metrics({ defaultMetrics: false });
-  const { iam, ec2 } = createCallers(sim, settings, metrics);
-  const status = new StatusStore();
-  const directory = await dirs.make();
-  const controller = new Controller({
-    manifestsDirectory: directory,
-    compile: { iamPath: "/rolecall/", partition: "aws", defaultMode: "enforce" },
-    iam,
-    ec2,
-    executor: new AwsActionExecutor(iam, ec2),
-    status,
-    metrics,
-    logger: createLogger("silent"),
-    options: { concurrency: options.concurrency ?? 4, resyncMs: 3_600_000, allowMassPrune: false },
-    ...(options.readDirectory === undefined
-      ? {}
-      : { readDirectory: options.readDirectory(readManifestDirectory) }),
-  });
-  const app = buildServer({ status, isReady: () => controller.isReady(), registry: metrics.registry });
-  cleanups.push(
-    () => controller.stop(),
-    () => app.close(),
-  );
-  let seen = 0;
-  const h: Harness = {
-    sim,
-    controller,
-    status,
-    directory,
-    app,
-    mutations: () => {
-      const fresh = sim.calls.slice(seen);
-      seen = sim.calls.length;
-      return fresh.filter((call) => !readOnly.test(call));
-    },
-    file: (name) => path.join(directory, name),
-    write: (spec) => writeFile(path.join(directory, `${spec.name}.yaml`), manifestYaml(spec)),
-    changed: async () => {
-      await controller.manifestsChanged();
-      await controller.idle();
-    },
-    resync: async () => {
-      await controller.resync();
-      await controller.idle();
-    },
-    healthz: async () => (await app.inject({ url: "/healthz" })).statusCode,
-    statusDocument: async () => {
-      const response = await app.inject({ url: "/status" });
-      expect(response.statusCode).toBe(200);
-      return response.json<StatusDocument>();
-    },
-  };
-  for (const spec of specs) await h.write(spec);
-  return h;
+): Promise<ControllerHarness> {
+  return harnesses.start(specs, { instances, ...options });
 }
 
 const alpha: ManifestSpec = { name: "alpha", matchTags: { Team: "alpha" }, deletionPolicy: "delete" };
@@ -215,21 +125,6 @@ function conditionOf(
   return document.manifests
     .find((view) => view.name === manifest)
     ?.conditions.find((condition) => condition.type === type);
-}
-
-/** Fails instead of hanging when `promise` does not settle in time. */
-async function within<T>(what: string, ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`${what} did not finish within ${ms} ms`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 describe("files replaced while the daemon reads them", () => {
@@ -581,7 +476,7 @@ describe("links, special files and unreadable files", () => {
     execFileSync("mkfifo", [h.file("pipe.yaml")]);
     const socket = createServer();
     await new Promise<void>((resolve) => socket.listen(h.file("socket.yaml"), resolve));
-    cleanups.push(() => new Promise((resolve) => socket.close(resolve)));
+    harnesses.defer(() => new Promise((resolve) => socket.close(resolve)));
     await mkdir(h.file("folder.yaml"));
     await h.write({ ...gamma });
     await rename(h.file("gamma.yaml"), h.file("folder.yaml/gamma.yaml"));

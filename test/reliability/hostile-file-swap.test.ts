@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { readManifestDirectory, readManifestFile } from "../../src/fs/read-manifest-files.js";
 import { loadManifestSet } from "../../src/manifest/load-manifest-set.js";
 import { manifestYaml } from "../support/drift-kit.js";
+import { within } from "../support/controller-harness.js";
 import { tempDirs } from "../support/temp-dir.js";
 
 // stat() by path sees what was there a moment earlier: a regular file (the race, made certain). And a writer
@@ -50,21 +51,6 @@ afterEach(async () => {
   writeDuringRead.clear();
   await dirs.cleanup();
 });
-
-/** Fails instead of hanging when `promise` does not settle in time. */
-async function within<T>(what: string, ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`${what} did not finish within ${ms} ms`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describe("a file swapped for a FIFO after it was looked at", () => {
   it("is reported as not a regular file, without blocking the read", async () => {
