@@ -2,6 +2,7 @@
 // naive per-resource baseline in the same run, so the ratio is measured rather than claimed. Not part of npm test.
 //
 //   node bench/run.mjs [--sizes 10,100,1000] [--latency-samples 10] [--no-naive] [--naive-cold-max 100]
+//   node bench/run.mjs --print-results      (prints the tables of the last bench/results.json; measures nothing)
 //
 // Prints a table per N and writes bench/results.json. Needs `npm run build` first (npm run bench does it).
 import { execFile, spawn } from "node:child_process";
@@ -314,6 +315,7 @@ async function measureDaemon(moto, n, dir, ec2) {
 async function measureCore(n) {
   const { loadManifestSet } = await import(new URL("../dist/manifest/load-manifest-set.js", import.meta.url));
   const { planPass } = await import(new URL("../dist/plan/plan-pass.js", import.meta.url));
+  const { compileDesired } = await import(new URL("../dist/desired/desired-access.js", import.meta.url));
   const encoder = new TextEncoder();
   const inputs = Array.from({ length: n }, (_, index) => {
     const name = `m-${String(index).padStart(4, "0")}`;
@@ -323,6 +325,10 @@ async function measureCore(n) {
   let started = performance.now();
   const set = loadManifestSet(inputs, options);
   const compileMs = performance.now() - started;
+  // The compile step alone, from already-validated manifests: the part the daemon repeats on every pass.
+  started = performance.now();
+  for (const { manifest: parsed } of set.manifests) compileDesired(parsed, options);
+  const compileOnlyMs = performance.now() - started;
   // A converged snapshot: every manifest's chain present and two associated instances each.
   const policies = new Map();
   const roles = new Map();
@@ -386,13 +392,58 @@ async function measureCore(n) {
   return {
     manifests: set.manifests.length,
     parseValidateCompileMs: compileMs,
+    compileMs: compileOnlyMs,
     diffAndPlanMs: planMs,
     totalMs: compileMs + planMs,
+    compileAndDiffMs: compileOnlyMs + planMs,
     actionsOnConvergedSnapshot: actions,
   };
 }
 
 const fmt = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
+
+function printTable(n, row) {
+  console.log(`\n## N = ${n} manifests, ${2 * n} instances`);
+  console.log("| measure | rolecall (snapshot) | naive per-resource |");
+  console.log("|---|---|---|");
+  console.log(
+    `| cold converge: wall s | ${fmt(row.snapshot.cold.seconds)} | ${fmt(row.naive.cold.seconds)} |`,
+  );
+  console.log(
+    `| cold converge: API calls (mutating) | ${row.snapshot.cold.total} (${row.snapshot.cold.mutating}) | ${row.naive.cold.total} (${row.naive.cold.mutating}) |`,
+  );
+  console.log(
+    `| no-change pass: wall s | ${fmt(row.snapshot.noChange.seconds)} | ${fmt(row.naive.noChange.seconds)} |`,
+  );
+  console.log(
+    `| no-change pass: API calls (mutating) | ${row.snapshot.noChange.total} (${row.snapshot.noChange.mutating}) | ${row.naive.noChange.total} (${row.naive.noChange.mutating}) |`,
+  );
+  console.log(`| no-change calls, naive ÷ snapshot | ${fmt(row.callRatioNoChange, 1)}× | |`);
+  console.log(
+    `| daemon: manifest write → association, median of ${row.daemon.writeToAssociationMs.samples} (min–max) ms | ${fmt(row.daemon.writeToAssociationMs.median, 0)} (${fmt(row.daemon.writeToAssociationMs.min, 0)}–${fmt(row.daemon.writeToAssociationMs.max, 0)}) | |`,
+  );
+  console.log(
+    `| daemon: of which moto's own DescribeInstances (one tag value) ms | ${fmt(row.daemon.motoFilteredDescribeInstancesMs, 0)} | |`,
+  );
+  console.log(`| daemon: start to ready (first full pass) s | ${fmt(row.daemon.readySeconds, 1)} | |`);
+  console.log(
+    `| daemon: peak RSS MiB (RSS at end), node ${row.daemon.nodeFlags} | ${fmt(row.daemon.peakRssMiB, 1)} (${fmt(row.daemon.rssMiB, 1)}) | |`,
+  );
+  console.log(
+    `| daemon: peak RSS MiB with Node's default flags (until ready) | ${fmt(row.daemon.defaultFlagsPeakRssMiB, 1)} | |`,
+  );
+  console.log(
+    `| core: parse+validate+compile / diff+plan ms | ${fmt(row.core.parseValidateCompileMs, 0)} / ${fmt(row.core.diffAndPlanMs, 0)} | |`,
+  );
+  console.log(`| core: compile + diff+plan against a snapshot ms | ${fmt(row.core.compileAndDiffMs, 0)} | |`);
+  console.log(
+    `\nno-change calls by operation (snapshot): ${JSON.stringify(row.snapshot.noChange.byOperation)}`,
+  );
+  console.log(`no-change calls by operation (naive): ${JSON.stringify(row.naive.noChange.byOperation)}`);
+  if (Object.keys(row.snapshot.noChange.byOperation).some((operation) => mutatingOps.test(operation))) {
+    console.log("!! the no-change pass made mutating calls");
+  }
+}
 
 async function main() {
   const moto = await startMoto();
@@ -434,46 +485,7 @@ async function main() {
       };
       // Saved after every size, so a long run that is stopped keeps what it measured.
       await writeFile(path.join(root, "bench", "results.json"), JSON.stringify(results, null, 2) + "\n");
-      const row = results.sizes[n];
-      console.log(`\n## N = ${n} manifests, ${2 * n} instances`);
-      console.log("| measure | rolecall (snapshot) | naive per-resource |");
-      console.log("|---|---|---|");
-      console.log(
-        `| cold converge: wall s | ${fmt(row.snapshot.cold.seconds)} | ${fmt(row.naive.cold.seconds)} |`,
-      );
-      console.log(
-        `| cold converge: API calls (mutating) | ${row.snapshot.cold.total} (${row.snapshot.cold.mutating}) | ${row.naive.cold.total} (${row.naive.cold.mutating}) |`,
-      );
-      console.log(
-        `| no-change pass: wall s | ${fmt(row.snapshot.noChange.seconds)} | ${fmt(row.naive.noChange.seconds)} |`,
-      );
-      console.log(
-        `| no-change pass: API calls (mutating) | ${row.snapshot.noChange.total} (${row.snapshot.noChange.mutating}) | ${row.naive.noChange.total} (${row.naive.noChange.mutating}) |`,
-      );
-      console.log(`| no-change calls, naive ÷ snapshot | ${fmt(row.callRatioNoChange, 1)}× | |`);
-      console.log(
-        `| daemon: manifest write → association, median of ${row.daemon.writeToAssociationMs.samples} (min–max) ms | ${fmt(row.daemon.writeToAssociationMs.median, 0)} (${fmt(row.daemon.writeToAssociationMs.min, 0)}–${fmt(row.daemon.writeToAssociationMs.max, 0)}) | |`,
-      );
-      console.log(
-        `| daemon: of which moto's own DescribeInstances (one tag value) ms | ${fmt(row.daemon.motoFilteredDescribeInstancesMs, 0)} | |`,
-      );
-      console.log(`| daemon: start to ready (first full pass) s | ${fmt(row.daemon.readySeconds, 1)} | |`);
-      console.log(
-        `| daemon: peak RSS MiB (RSS at end), node ${row.daemon.nodeFlags} | ${fmt(row.daemon.peakRssMiB, 1)} (${fmt(row.daemon.rssMiB, 1)}) | |`,
-      );
-      console.log(
-        `| daemon: peak RSS MiB with Node's default flags (until ready) | ${fmt(row.daemon.defaultFlagsPeakRssMiB, 1)} | |`,
-      );
-      console.log(
-        `| core: parse+validate+compile / diff+plan ms | ${fmt(row.core.parseValidateCompileMs, 0)} / ${fmt(row.core.diffAndPlanMs, 0)} | |`,
-      );
-      console.log(
-        `\nno-change calls by operation (snapshot): ${JSON.stringify(row.snapshot.noChange.byOperation)}`,
-      );
-      console.log(`no-change calls by operation (naive): ${JSON.stringify(row.naive.noChange.byOperation)}`);
-      if (Object.keys(row.snapshot.noChange.byOperation).some((operation) => mutatingOps.test(operation))) {
-        console.log("!! the no-change pass made mutating calls");
-      }
+      printTable(n, results.sizes[n]);
     }
   } finally {
     moto.stop();
@@ -482,4 +494,10 @@ async function main() {
   console.log(`\nwritten: bench/results.json`);
 }
 
-await main();
+if (args.includes("--print-results")) {
+  const saved = JSON.parse(await readFile(path.join(root, "bench", "results.json"), "utf8"));
+  console.log(`measured ${saved.measuredAt} on ${saved.cpus} CPUs, Node ${saved.node}`);
+  for (const [n, row] of Object.entries(saved.sizes)) printTable(Number(n), row);
+} else {
+  await main();
+}
