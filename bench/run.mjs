@@ -7,7 +7,6 @@
 // Prints a table per N and writes bench/results.json. Needs `npm run build` first (npm run bench does it).
 import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile, readFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +16,7 @@ import {
   EC2Client,
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
+import { freePort, startMoto } from "../test/support/moto-server.mjs";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -40,42 +40,6 @@ const rateFlags = ["--iam-rate", "2000", "--ec2-rate", "2000", "--concurrency", 
 // The daemon runs with the Node flags of the container image (see Dockerfile); its RSS is also measured with
 // Node's defaults, for `npx rolecall run`.
 const daemonNodeFlags = ["--lite-mode", "--max-semi-space-size=1"];
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startMoto() {
-  const port = await freePort();
-  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
-  child.on("error", (error) => {
-    console.error(
-      `cannot start moto_server (${error.message}); install it with: python3 -m pip install 'moto[server]'`,
-    );
-    process.exit(1);
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  for (let tries = 0; tries < 300; tries += 1) {
-    try {
-      if ((await fetch(`${endpoint}/moto-api/reset`, { method: "POST" })).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    endpoint,
-    reset: () => fetch(`${endpoint}/moto-api/reset`, { method: "POST" }),
-    stop: () => child.kill("SIGTERM"),
-  };
-}
 
 const envFor = (moto) => ({
   ...process.env,
@@ -488,7 +452,7 @@ async function main() {
       printTable(n, results.sizes[n]);
     }
   } finally {
-    moto.stop();
+    await moto.stop();
   }
   await writeFile(path.join(root, "bench", "results.json"), JSON.stringify(results, null, 2) + "\n");
   console.log(`\nwritten: bench/results.json`);

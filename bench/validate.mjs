@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { mulberry32 } from "../test/support/seeded-random.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const cli = path.join(root, "dist", "cli.js");
@@ -22,18 +23,8 @@ if (!existsSync(cli)) {
   process.exit(1);
 }
 
-/** A small seeded PRNG (mulberry32), so every run benchmarks the same manifests. */
-function random(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const next = random(20240620);
+// Seeded, so every run benchmarks the same manifests.
+const next = mulberry32(20240620);
 const pick = (items) => items[Math.floor(next() * items.length)];
 const chance = (p) => next() < p;
 const hex = (length) => Array.from({ length }, () => pick([..."0123456789abcdef"])).join("");

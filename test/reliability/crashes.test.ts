@@ -6,13 +6,13 @@ import type { Engine } from "../../src/engine/engine.js";
 import { startDaemon, waitFor } from "../support/daemon.js";
 import { allSteps, removeManifest } from "../support/drift-kit.js";
 import {
-  mulberry32,
   seedFromEnv,
   startFaultProxy,
   type FaultPhase,
   type FaultProxy,
   type KillRecord,
 } from "../support/fault-proxy.js";
+import { mulberry32 } from "../support/seeded-random.mjs";
 import { freePort, motoClients, startMoto, type Moto } from "../support/moto.js";
 import { motoEngine, pass, runCliOnMoto } from "../support/moto-engine.js";
 import { tempDirs } from "../support/temp-dir.js";

@@ -6,12 +6,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { classifyAwsError } from "../../src/aws/aws-error.js";
 import {
   faultKinds,
-  mulberry32,
   startFaultProxy,
   type FaultKind,
   type FaultProxy,
   type FaultProxyOptions,
 } from "../support/fault-proxy.js";
+import { mulberry32 } from "../support/seeded-random.mjs";
 
 /**
  * The fault proxy itself, against a stand-in upstream that records what reaches it: the seeded choice of

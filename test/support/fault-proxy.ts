@@ -8,6 +8,7 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isMutatingOperation } from "../../src/aws/call-observer.js";
+import { mulberry32 } from "./seeded-random.mjs";
 
 /**
  * A fault-injecting HTTP proxy between the AWS SDK and moto_server (point AWS_ENDPOINT_URL at `url`).
@@ -99,18 +100,6 @@ export interface FaultProxy {
   /** One line for failure messages and logs: seed, rate and faults by kind. */
   summary(): string;
   close(): Promise<void>;
-}
-
-/** mulberry32: a small, fast, seedable 32-bit PRNG; returns numbers in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The seed of a test: FAULT_SEED from the environment when set (to replay a failure), else the given one. */
