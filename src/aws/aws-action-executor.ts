@@ -32,8 +32,8 @@ import {
   type CreateRoleCommandOutput,
 } from "@aws-sdk/client-iam";
 import { readOwnership, type Tags } from "../desired/ownership.js";
-import { label } from "../diff/labels.js";
-import { policiesEqual } from "../diff/policy-equality.js";
+import { label } from "../plan/labels.js";
+import { policiesEqual } from "../plan/policy-equality.js";
 import { mergeTags, type SnapshotWriter } from "../observed/snapshot-writer.js";
 import type { PolicyDocument } from "../desired/policy-document.js";
 import type { Action, OwnershipExpectation } from "../plan/action.js";

@@ -23,8 +23,8 @@ import {
   type Tag,
 } from "@aws-sdk/client-iam";
 import type { Tags } from "../desired/ownership.js";
-import { decodePolicyDocument } from "../diff/policy-equality.js";
-import { label } from "../diff/labels.js";
+import { decodePolicyDocument } from "../plan/policy-equality.js";
+import { label } from "../plan/labels.js";
 import {
   nameFromArn,
   type ObservedInstanceProfile,

@@ -1,7 +1,7 @@
 import type { CompileOptions } from "../desired/desired-access.js";
 import type { PassRequest } from "../engine/engine.js";
 import { readManifestDirectory } from "../fs/read-manifest-files.js";
-import { loadManifestSet, type ManifestSet } from "../manifest/load-manifest-set.js";
+import { loadManifestSet, type ManifestSet } from "../manifest-set/load-manifest-set.js";
 
 /** Reads and validates a manifests directory (throws ManifestDirectoryError when it cannot be read). */
 export async function loadDirectory(directory: string, options: CompileOptions): Promise<ManifestSet> {

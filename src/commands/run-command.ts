@@ -65,7 +65,7 @@ export function runCommand(): Command {
   for (const option of engineOptions()) command.addOption(option);
   return command.action(async (options: RunOptions) => {
     // Loaded on use, like plan and apply: the daemon's modules are the heaviest of all.
-    const { runDaemon } = await import("../daemon/run-daemon.js");
+    const { runDaemon } = await import("../main/run-daemon.js");
     await runDaemon(options);
   });
 }

@@ -1,6 +1,6 @@
 import { CallCounter } from "../aws/call-observer.js";
 import { createLogger } from "../observability/logger.js";
-import { createAwsEngine } from "./create-aws-engine.js";
+import { createAwsEngine } from "../main/create-aws-engine.js";
 import { exitCodes } from "./exit-codes.js";
 import { loadDirectory, passRequest } from "./load-manifests.js";
 import type { CommonRunOptions } from "./pass-options.js";

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { readManifestPaths } from "../fs/read-manifest-files.js";
-import { loadManifestSet } from "../manifest/load-manifest-set.js";
+import { loadManifestSet } from "../manifest-set/load-manifest-set.js";
 import { formatManifestError } from "../manifest/manifest-error.js";
 import { exitCodes } from "./exit-codes.js";
 import { iamPathOption, outputOption, type OutputFormat } from "./shared-options.js";

@@ -3,17 +3,12 @@ import type { ActionExecutor } from "../aws/aws-action-executor.js";
 import type { AwsCaller } from "../aws/aws-caller.js";
 import { readFullSnapshot, refreshInstances } from "../aws/snapshot-reader.js";
 import type { CompileOptions, DesiredAccess } from "../desired/desired-access.js";
-import type { ManifestPlan } from "../diff/diff-context.js";
+import type { ManifestPlan } from "../plan/manifest-plan.js";
 import { summarize } from "../engine/engine.js";
 import { executePlans, type ActionOutcome } from "../engine/execute-plan.js";
 import { ManifestDirectoryError, readManifestDirectory } from "../fs/read-manifest-files.js";
-import {
-  ManifestFileMemo,
-  loadManifestSet,
-  type ManifestFileInput,
-  type ManifestSet,
-  type ValidManifest,
-} from "../manifest/load-manifest-set.js";
+import { ManifestFileMemo, type ManifestFileInput } from "../manifest/examine-file.js";
+import { loadManifestSet, type ManifestSet, type ValidManifest } from "../manifest-set/load-manifest-set.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { SnapshotWriter } from "../observed/snapshot-writer.js";

@@ -1,5 +1,5 @@
 import type { DesiredAccess } from "../desired/desired-access.js";
-import type { ManifestPlan } from "../diff/diff-context.js";
+import type { ManifestPlan } from "../plan/manifest-plan.js";
 import type { ActionOutcome } from "../engine/execute-plan.js";
 import type { SnapshotWriter } from "../observed/snapshot-writer.js";
 

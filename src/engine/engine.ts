@@ -2,7 +2,7 @@ import type { ActionExecutor } from "../aws/aws-action-executor.js";
 import type { AwsCaller } from "../aws/aws-caller.js";
 import { readFullSnapshot, readPerResourceSnapshot, type ReadResult } from "../aws/snapshot-reader.js";
 import type { DesiredAccess } from "../desired/desired-access.js";
-import type { ManifestPlan } from "../diff/diff-context.js";
+import type { ManifestPlan } from "../plan/manifest-plan.js";
 import type { Mode } from "../manifest/instance-access.js";
 import type { Snapshot } from "../observed/snapshot.js";
 import { SnapshotWriter } from "../observed/snapshot-writer.js";

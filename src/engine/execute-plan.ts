@@ -1,7 +1,7 @@
 import pLimit from "p-limit";
 import { CreatedInPass, type ActionExecutor } from "../aws/aws-action-executor.js";
 import { AwsApiError } from "../aws/aws-error.js";
-import type { ManifestPlan } from "../diff/diff-context.js";
+import type { ManifestPlan } from "../plan/manifest-plan.js";
 import type { SnapshotWriter } from "../observed/snapshot-writer.js";
 import { describeAction, isInstanceAction, type Action, type ActionKind } from "../plan/action.js";
 

@@ -3,7 +3,7 @@ import { lstat, open, readdir, realpath, stat, type FileHandle } from "node:fs/p
 import path from "node:path";
 import pLimit from "p-limit";
 import { maxManifestFileBytes } from "../manifest/decode-text.js";
-import type { ManifestFileInput } from "../manifest/load-manifest-set.js";
+import type { ManifestFileInput } from "../manifest/examine-file.js";
 import { fileError } from "../manifest/manifest-error.js";
 
 const manifestExtension = /\.(ya?ml|json)$/i;

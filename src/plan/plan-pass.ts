@@ -1,8 +1,8 @@
 import type { DesiredAccess } from "../desired/desired-access.js";
-import type { DiffContext, Issue, ManifestPlan } from "../diff/diff-context.js";
-import { chainIsBlocked, diffIamChain, type ChainDiff } from "../diff/iam-chain-diff.js";
-import { assignInstances } from "../diff/instance-assignment.js";
-import { planPrune } from "../diff/prune.js";
+import type { DiffContext, Issue, ManifestPlan } from "./manifest-plan.js";
+import { chainIsBlocked, diffIamChain, type ChainDiff } from "./iam-chain-diff.js";
+import { assignInstances } from "./instance-assignment.js";
+import { planPrune } from "./prune.js";
 import type { Mode } from "../manifest/instance-access.js";
 import type { Snapshot } from "../observed/snapshot.js";
 

@@ -1,4 +1,4 @@
-import type { InstanceStatus, Issue } from "../diff/diff-context.js";
+import type { InstanceStatus, Issue } from "../plan/manifest-plan.js";
 import type { ManifestResult } from "../engine/engine.js";
 import type { ManifestError } from "../manifest/manifest-error.js";
 import type { Mode } from "../manifest/instance-access.js";

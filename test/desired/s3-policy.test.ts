@@ -3,7 +3,7 @@ import type { PolicyDocument, PolicyStatement } from "../../src/desired/policy-d
 import { compileS3Policy, listAllBucketsSid, s3Actions } from "../../src/desired/s3-policy.js";
 import { readManifestFile } from "../../src/fs/read-manifest-files.js";
 import type { Grant } from "../../src/manifest/instance-access.js";
-import { loadManifestSet } from "../../src/manifest/load-manifest-set.js";
+import { loadManifestSet } from "../../src/manifest-set/load-manifest-set.js";
 
 const statement = (document: PolicyDocument, sid: string): PolicyStatement | undefined =>
   document.Statement.find((candidate) => candidate.Sid === sid);

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CallCounter } from "../../src/aws/call-observer.js";
 import { ec2TrustPolicy } from "../../src/desired/policy-document.js";
 import { compileS3Policy } from "../../src/desired/s3-policy.js";
-import { policiesEqual } from "../../src/diff/policy-equality.js";
+import { policiesEqual } from "../../src/plan/policy-equality.js";
 import type { Engine } from "../../src/engine/engine.js";
 import { repoRoot } from "../support/cli.js";
 import {

@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileS3Policy } from "../../src/desired/s3-policy.js";
-import { decodePolicyDocument, policiesEqual } from "../../src/diff/policy-equality.js";
+import { decodePolicyDocument, policiesEqual } from "../../src/plan/policy-equality.js";
 import { repoRoot } from "../support/cli.js";
 import { launchInstances, motoClients, startMoto, type Moto } from "../support/moto.js";
 import { runCliOnMoto } from "../support/moto-engine.js";

@@ -9,7 +9,7 @@ import {
   readManifestPaths,
 } from "../../src/fs/read-manifest-files.js";
 import { maxManifestFileBytes } from "../../src/manifest/decode-text.js";
-import type { ManifestFileInput } from "../../src/manifest/load-manifest-set.js";
+import type { ManifestFileInput } from "../../src/manifest/examine-file.js";
 import { tempDirs } from "../support/temp-dir.js";
 
 const temp = tempDirs("fs");

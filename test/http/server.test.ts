@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
-import { emptyManifestPlan } from "../../src/diff/diff-context.js";
+import { emptyManifestPlan } from "../../src/plan/manifest-plan.js";
 import { buildServer, type ServerDeps } from "../../src/http/server.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { Metrics } from "../../src/observability/metrics.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readManifestDirectory } from "../../src/fs/read-manifest-files.js";
-import { loadManifestSet } from "../../src/manifest/load-manifest-set.js";
+import { loadManifestSet } from "../../src/manifest-set/load-manifest-set.js";
 
 describe("the example manifests", () => {
   it("are all valid", async () => {

@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readManifestDirectory, readManifestPaths } from "../../src/fs/read-manifest-files.js";
 import { maxManifestFileBytes } from "../../src/manifest/decode-text.js";
-import { loadManifestSet, type ManifestSet } from "../../src/manifest/load-manifest-set.js";
+import { loadManifestSet, type ManifestSet } from "../../src/manifest-set/load-manifest-set.js";
 import type { ManifestError } from "../../src/manifest/manifest-error.js";
 import { repoRoot, runCliBatch, type CliResult } from "../support/cli.js";
 import { tempDirs } from "../support/temp-dir.js";

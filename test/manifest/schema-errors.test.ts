@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadManifestSet } from "../../src/manifest/load-manifest-set.js";
+import { loadManifestSet } from "../../src/manifest-set/load-manifest-set.js";
 import {
   checkSchema,
   joinPointer,

@@ -16,7 +16,7 @@ import {
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { SimCloud } from "../../src/aws/sim/sim-cloud.js";
 import { readManifestFile } from "../../src/fs/read-manifest-files.js";
-import type { ManifestFileInput } from "../../src/manifest/load-manifest-set.js";
+import type { ManifestFileInput } from "../../src/manifest/examine-file.js";
 import { fileError } from "../../src/manifest/manifest-error.js";
 import type { Condition } from "../../src/status/conditions.js";
 import type { StatusDocument } from "../../src/status/status-store.js";

@@ -7,7 +7,7 @@ import type * as FsPromises from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { readManifestDirectory, readManifestFile } from "../../src/fs/read-manifest-files.js";
-import { loadManifestSet } from "../../src/manifest/load-manifest-set.js";
+import { loadManifestSet } from "../../src/manifest-set/load-manifest-set.js";
 import { manifestYaml } from "../support/drift-kit.js";
 import { within } from "../support/controller-harness.js";
 import { tempDirs } from "../support/temp-dir.js";

@@ -25,7 +25,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { AssociateIamInstanceProfileCommand } from "@aws-sdk/client-ec2";
 import { ownershipTagKeys } from "../../src/desired/ownership.js";
-import { decodePolicyDocument } from "../../src/diff/policy-equality.js";
+import { decodePolicyDocument } from "../../src/plan/policy-equality.js";
 import { cliPath, repoRoot } from "../support/cli.js";
 import { tagMap, writeManifest } from "../support/drift-kit.js";
 import { launchInstances, motoEnv, type Moto } from "../support/moto.js";

@@ -2,7 +2,7 @@
 // running tally against a recount from scratch after every kind of change, in random orders.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { emptyManifestPlan, type Issue } from "../../src/diff/diff-context.js";
+import { emptyManifestPlan, type Issue } from "../../src/plan/manifest-plan.js";
 import type { ManifestStatus } from "../../src/engine/engine.js";
 import { StatusStore } from "../../src/status/status-store.js";
 

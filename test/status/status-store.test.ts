@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Issue, ManifestPlan } from "../../src/diff/diff-context.js";
-import { emptyManifestPlan } from "../../src/diff/diff-context.js";
+import type { Issue, ManifestPlan } from "../../src/plan/manifest-plan.js";
+import { emptyManifestPlan } from "../../src/plan/manifest-plan.js";
 import type { ManifestResult, ManifestStatus } from "../../src/engine/engine.js";
 import type { ManifestError } from "../../src/manifest/manifest-error.js";
 import type { Condition, ConditionType } from "../../src/status/conditions.js";

@@ -15,7 +15,7 @@ import {
 import { stringify } from "yaml";
 import { expect } from "vitest";
 import type { CallCounter } from "../../src/aws/call-observer.js";
-import { decodePolicyDocument } from "../../src/diff/policy-equality.js";
+import { decodePolicyDocument } from "../../src/plan/policy-equality.js";
 import type { Engine, ManifestResult, PassResult } from "../../src/engine/engine.js";
 import type { Grant } from "../../src/manifest/instance-access.js";
 import { pass } from "./moto-engine.js";

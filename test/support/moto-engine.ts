@@ -3,7 +3,7 @@ import { AwsActionExecutor } from "../../src/aws/aws-action-executor.js";
 import { createCallers, defaultAwsSettings, type AwsSettings } from "../../src/aws/aws-clients.js";
 import { CallCounter } from "../../src/aws/call-observer.js";
 import { Engine, type EngineOptions, type PassResult } from "../../src/engine/engine.js";
-import { loadManifestSet, type ManifestSet } from "../../src/manifest/load-manifest-set.js";
+import { loadManifestSet, type ManifestSet } from "../../src/manifest-set/load-manifest-set.js";
 import { readManifestDirectory } from "../../src/fs/read-manifest-files.js";
 import { passRequest } from "../../src/commands/load-manifests.js";
 import { cliPath, repoRoot } from "./cli.js";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { DesiredAccess } from "../../src/desired/desired-access.js";
 import { ownershipTagKeys, ownershipTags, policyDescription } from "../../src/desired/ownership.js";
-import type { DiffContext } from "../../src/diff/diff-context.js";
-import { diffIamChain, maxPolicyVersions } from "../../src/diff/iam-chain-diff.js";
+import type { DiffContext } from "../../src/plan/manifest-plan.js";
+import { diffIamChain, maxPolicyVersions } from "../../src/plan/iam-chain-diff.js";
 import type { Snapshot } from "../../src/observed/snapshot.js";
 import type { Action } from "../../src/plan/action.js";
 import { desiredFor, iamPath, policyArn } from "../support/desired-fixtures.js";

@@ -1,6 +1,6 @@
 import type { DesiredAccess } from "../desired/desired-access.js";
 import type { Mode } from "../manifest/instance-access.js";
-import type { Action, Reason } from "../plan/action.js";
+import type { Action, Reason } from "./action.js";
 
 /** What the diff knows about the manifest set as a whole. */
 export interface DiffContext {

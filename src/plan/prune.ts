@@ -9,8 +9,8 @@ import {
 } from "../desired/ownership.js";
 import type { DeletionPolicy } from "../manifest/instance-access.js";
 import { nameFromArn, type Snapshot } from "../observed/snapshot.js";
-import { isDestructive, type Action, type Reason } from "../plan/action.js";
-import type { DiffContext, Issue } from "./diff-context.js";
+import { isDestructive, type Action, type Reason } from "./action.js";
+import type { DiffContext, Issue } from "./manifest-plan.js";
 import { label } from "./labels.js";
 
 export interface PruneOptions {

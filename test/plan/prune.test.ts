@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { DesiredAccess } from "../../src/desired/desired-access.js";
 import { ownershipTagKeys, ownershipTags } from "../../src/desired/ownership.js";
-import type { DiffContext } from "../../src/diff/diff-context.js";
-import { planPrune, type PruneOptions } from "../../src/diff/prune.js";
+import type { DiffContext } from "../../src/plan/manifest-plan.js";
+import { planPrune, type PruneOptions } from "../../src/plan/prune.js";
 import type { DeletionPolicy } from "../../src/manifest/instance-access.js";
 import type { Snapshot } from "../../src/observed/snapshot.js";
 import { isDestructive, type Action } from "../../src/plan/action.js";

@@ -1,7 +1,7 @@
 import type { DesiredAccess } from "../desired/desired-access.js";
 import { iamNameKey } from "../desired/iam-names.js";
 import { manifestFromPolicyDescription, readOwnership, type Tags } from "../desired/ownership.js";
-import type { DiffContext, Issue } from "./diff-context.js";
+import type { DiffContext, Issue } from "./manifest-plan.js";
 
 /** How a manifest stands towards an existing IAM resource bearing a name it wants. */
 export type Claim =

@@ -1,6 +1,7 @@
 // loadManifestSet decides what the daemon may act on: valid manifests, and which names must be left alone.
 import { describe, expect, it } from "vitest";
-import { loadManifestSet, type ManifestFileInput } from "../../src/manifest/load-manifest-set.js";
+import type { ManifestFileInput } from "../../src/manifest/examine-file.js";
+import { loadManifestSet } from "../../src/manifest-set/load-manifest-set.js";
 import { fileError } from "../../src/manifest/manifest-error.js";
 
 const options = { iamPath: "/rolecall/", partition: "aws", defaultMode: "enforce" } as const;

@@ -7,8 +7,8 @@ import { buildServer } from "../http/server.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { StatusStore } from "../status/status-store.js";
-import { Controller } from "./controller.js";
-import { ManifestWatcher } from "./manifest-watcher.js";
+import { Controller } from "../daemon/controller.js";
+import { ManifestWatcher } from "../daemon/manifest-watcher.js";
 
 /** How long shutdown may take before the process exits anyway (SIGTERM must end it within 10 s). */
 const shutdownDeadlineMs = 9000;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { DesiredAccess } from "../../src/desired/desired-access.js";
 import { ownershipTags } from "../../src/desired/ownership.js";
-import type { DiffContext } from "../../src/diff/diff-context.js";
-import { assignInstances } from "../../src/diff/instance-assignment.js";
+import type { DiffContext } from "../../src/plan/manifest-plan.js";
+import { assignInstances } from "../../src/plan/instance-assignment.js";
 import type { Snapshot } from "../../src/observed/snapshot.js";
 import { desiredFor } from "../support/desired-fixtures.js";
 import {

@@ -3,7 +3,7 @@ import { connectToAws } from "../aws/aws-clients.js";
 import type { CallObserver } from "../aws/call-observer.js";
 import { Engine } from "../engine/engine.js";
 import type { Logger } from "../observability/logger.js";
-import { awsSettingsFrom, type EngineCliOptions } from "./engine-setup.js";
+import { awsSettingsFrom, type EngineCliOptions } from "../commands/engine-setup.js";
 
 /** Connects to AWS through the standard credential chain and builds the engine. */
 export async function createAwsEngine(

@@ -9,8 +9,8 @@ import {
   type ObservedInstance,
   type Snapshot,
 } from "../observed/snapshot.js";
-import type { Action, Reason } from "../plan/action.js";
-import type { DiffContext, InstanceStatus, Issue } from "./diff-context.js";
+import type { Action, Reason } from "./action.js";
+import type { DiffContext, InstanceStatus, Issue } from "./manifest-plan.js";
 import { label } from "./labels.js";
 
 export interface InstanceDiff {

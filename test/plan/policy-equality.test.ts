@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodePolicyDocument, policiesEqual } from "../../src/diff/policy-equality.js";
+import { decodePolicyDocument, policiesEqual } from "../../src/plan/policy-equality.js";
 import { desiredFor } from "../support/desired-fixtures.js";
 
 const compiled = desiredFor("dev", {
