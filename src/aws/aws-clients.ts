@@ -1,6 +1,6 @@
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
-import { parseDuration } from "../config/duration.js";
+import { parseDuration } from "../util/duration.js";
 import { AwsCaller, type CallLogger, type CommandSender } from "./aws-caller.js";
 import { defaultAwsSettings, type AwsSettings, type RateLimit } from "./aws-settings.js";
 import type { CallObserver } from "./call-observer.js";

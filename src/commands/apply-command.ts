@@ -1,14 +1,16 @@
 import { Command } from "commander";
-import { addEngineOptions, type CommonRunOptions } from "./pass-options.js";
+import { engineOptions, options, type PassConfig } from "../config/options.js";
 
 export function applyCommand(): Command {
-  return addEngineOptions(
-    new Command("apply").description(
+  const command = new Command("apply")
+    .description(
       "Converge AWS to the manifests in one pass, printing each action taken. Exit 0 when every manifest " +
         "converged (instances skipped for a foreign profile are warnings), 1 when any could not converge, 2 on usage errors.",
-    ),
-  ).action(async (options: CommonRunOptions) => {
+    )
+    .addOption(options.output());
+  for (const option of engineOptions("warn")) command.addOption(option);
+  return command.action(async (config: PassConfig) => {
     const { runApply } = await import("./run-apply.js");
-    await runApply(options);
+    await runApply(config);
   });
 }

@@ -1,23 +1,23 @@
 import type { PassResult } from "../engine/engine.js";
 import { formatManifestError } from "../manifest/manifest-error.js";
 import { exitCodes } from "./exit-codes.js";
-import { passRequest } from "./load-manifests.js";
-import type { CommonRunOptions } from "./pass-options.js";
+import type { PassConfig } from "../config/options.js";
 import { callSummary, passJson, renderOutcomeLine } from "./render.js";
-import { prepareRun } from "./run-plan.js";
+import { manifestsOf, prepareRun } from "./prepare-run.js";
 
 /** Passes after the first, for manifests whose failures were transient (throttling, propagation, races). */
 const maxPasses = 3;
 
-export async function runApply(options: CommonRunOptions): Promise<void> {
+export async function runApply(options: PassConfig): Promise<void> {
   const started = Date.now();
   const { set, calls, engine, logger } = await prepareRun(options);
   const text = options.output === "text";
   if (text) for (const error of set.errors) process.stdout.write(`invalid: ${formatManifestError(error)}\n`);
   let pass: PassResult | undefined;
   for (let attempt = 1; attempt <= maxPasses; attempt += 1) {
-    pass = await engine.runPass(passRequest(set), {
-      dryRun: false,
+    pass = await engine.run({
+      manifests: manifestsOf(set),
+      execute: true,
       hooks: {
         onAction: (manifest, outcome) => {
           logger.info(

@@ -3,7 +3,7 @@ import { readManifestPaths } from "../fs/read-manifest-files.js";
 import { loadManifestSet } from "../manifest-set/load-manifest-set.js";
 import { formatManifestError } from "../manifest/manifest-error.js";
 import { exitCodes } from "./exit-codes.js";
-import { iamPathOption, outputOption, type OutputFormat } from "./shared-options.js";
+import { options, type OutputFormat } from "../config/options.js";
 
 interface ValidateOptions {
   output: OutputFormat;
@@ -17,17 +17,17 @@ export function validateCommand(): Command {
         "Exit 0 when all are valid, 1 when any is invalid, 2 on usage errors.",
     )
     .argument("<paths...>", "manifest files or directories (searched recursively for *.yaml, *.yml, *.json)")
-    .addOption(outputOption())
-    .addOption(iamPathOption())
-    .action(async (paths: string[], options: ValidateOptions) => {
+    .addOption(options.output())
+    .addOption(options.iamPath())
+    .action(async (paths: string[], config: ValidateOptions) => {
       const inputs = await readManifestPaths(paths);
       const set = loadManifestSet(inputs, {
-        iamPath: options.iamPath,
+        iamPath: config.iamPath,
         partition: "aws",
         defaultMode: "enforce",
       });
       const valid = set.errors.length === 0;
-      if (options.output === "json") {
+      if (config.output === "json") {
         const report = {
           valid,
           files: set.fileCount,

@@ -1,31 +1,52 @@
-import type { ActionExecutor } from "../aws/aws-action-executor.js";
-import type { AwsCaller } from "../aws/aws-caller.js";
-import { readFullSnapshot, readPerResourceSnapshot, type ReadResult } from "../aws/snapshot-reader.js";
 import type { DesiredAccess } from "../desired/desired-access.js";
-import type { ManifestPlan } from "../plan/manifest-plan.js";
 import type { Mode } from "../manifest/instance-access.js";
 import type { Snapshot } from "../observed/snapshot.js";
-import { SnapshotWriter } from "../observed/snapshot-writer.js";
+import type { ManifestPlan } from "../plan/manifest-plan.js";
 import { planPass, type PassPlan } from "../plan/plan-pass.js";
-import { executePlans, type ActionOutcome, type ExecutionHooks } from "./execute-plan.js";
+import {
+  executePlans,
+  type ActionExecutor,
+  type ActionOutcome,
+  type ExecutionHooks,
+} from "./execute-plan.js";
+import { projectAfterExecution } from "./project-results.js";
+import type { SnapshotWriter } from "./snapshot-writer.js";
+import type { StateSource } from "./state-source.js";
 
 export interface EngineOptions {
   readonly iamPath: string;
-  readonly partition: string;
-  /** Mode for manifests without spec.mode, and for clean-up of removed manifests. */
+  /** Mode for clean-up of removed manifests (manifests without spec.mode got it when compiled). */
   readonly defaultMode: Mode;
   readonly allowMassPrune: boolean;
-  /** Manifests reconciled in parallel. */
+  /** Manifests executed in parallel. */
   readonly concurrency: number;
-  /** "snapshot" (a few paginated reads per pass) or "per-resource" (the naive baseline, for benchmarks). */
-  readonly readStrategy: "snapshot" | "per-resource";
 }
 
 /** The manifests a pass works from. */
-export interface PassRequest {
+export interface ManifestsInForce {
+  /** Valid now, or (in the daemon) last valid while their file is broken. */
   readonly inForce: readonly DesiredAccess[];
+  /** Names of invalid manifests never seen valid: nothing of theirs is touched. */
   readonly protectedNames: ReadonlySet<string>;
+  /** Some invalid file did not reveal its names: nothing is removed. */
   readonly unnamedInvalid: boolean;
+}
+
+/** One pass; what differs between plan, apply and the daemon's reconcile of a key is here, not in copies. */
+export interface PassRequest {
+  readonly manifests: ManifestsInForce;
+  /** Where the snapshot comes from; a full read of the account when not given. */
+  readonly source?: StateSource;
+  /** Only these manifests are planned in full and executed (the daemon reconciling one key). */
+  readonly focus?: ReadonlySet<string>;
+  /**
+   * A plan the daemon's last full pass made against this same state: a manifest in focus found in it is not
+   * planned again (a resync plans every manifest once, not once per key).
+   */
+  readonly planned?: PassPlan;
+  /** Carry out the actions (apply, reconcile), or only plan them (plan). */
+  readonly execute: boolean;
+  readonly hooks?: ExecutionHooks;
 }
 
 export type ManifestStatus = "converged" | "pending" | "drifted" | "failed";
@@ -38,89 +59,84 @@ export interface ManifestResult {
   readonly retryable: boolean;
   readonly errors: readonly string[];
   readonly warnings: readonly string[];
+  /** The plan; after execution, its instances and resources as they are now. */
   readonly plan: ManifestPlan;
   readonly outcomes: readonly ActionOutcome[];
 }
 
 export interface PassResult {
   readonly plan: PassPlan;
-  /** Live state after the pass's own changes (write-through), for caches. */
-  readonly snapshot: Snapshot;
+  /** Live state after the pass's own changes (write-through): the daemon keeps it as its cache. */
+  readonly state: SnapshotWriter;
   readonly results: readonly ManifestResult[];
   readonly accountId: string | undefined;
 }
 
-/** Read → plan → execute: one level-based pass over a set of manifests. */
+/** Read → plan → execute: one level-based pass, the same for plan, apply and the daemon. */
 export class Engine {
   constructor(
-    private readonly iam: AwsCaller,
-    private readonly ec2: AwsCaller,
     private readonly executor: ActionExecutor,
+    private readonly fullRead: StateSource,
     readonly options: EngineOptions,
   ) {}
 
-  read(request: PassRequest): Promise<ReadResult> {
-    const hints = {
-      iamPath: this.options.iamPath,
-      partition: this.options.partition,
-      inForce: request.inForce,
-    };
-    const clients = { iam: this.iam, ec2: this.ec2, concurrency: this.options.concurrency };
-    return this.options.readStrategy === "per-resource"
-      ? readPerResourceSnapshot(clients, hints)
-      : readFullSnapshot(clients, hints);
-  }
-
-  plan(snapshot: Snapshot, request: PassRequest): PassPlan {
-    return planPass(snapshot, {
-      inForce: request.inForce,
-      protectedNames: request.protectedNames,
-      // The per-resource baseline cannot see orphans; it must never be allowed to guess at removals.
-      unnamedInvalid: request.unnamedInvalid || this.options.readStrategy === "per-resource",
-      allowMassPrune: this.options.allowMassPrune,
-      defaultMode: this.options.defaultMode,
-      iamPath: this.options.iamPath,
-    });
-  }
-
-  /** Executes a plan (only the manifests named in `only`, when given) against a snapshot. */
-  async execute(
-    plan: PassPlan,
-    snapshot: Snapshot,
-    hooks: ExecutionHooks = {},
-    only?: ReadonlySet<string>,
-  ): Promise<{ snapshot: Snapshot; results: ManifestResult[] }> {
-    const writer = new SnapshotWriter(snapshot);
-    const plans = [...plan.manifests.values()].filter(
-      (manifestPlan) => only === undefined || only.has(manifestPlan.manifest),
-    );
-    const outcomes = await executePlans(plans, this.executor, writer, this.options.concurrency, hooks);
-    return {
-      snapshot: writer.snapshot(),
-      results: plans.map((manifestPlan) =>
-        summarize(manifestPlan, outcomes.get(manifestPlan.manifest), true),
-      ),
-    };
-  }
-
-  async runPass(
-    request: PassRequest,
-    options: { dryRun: boolean; hooks?: ExecutionHooks },
-  ): Promise<PassResult> {
-    const { snapshot, accountId } = await this.read(request);
-    const plan = this.plan(snapshot, request);
-    if (options.dryRun) {
-      return {
-        plan,
-        snapshot,
-        accountId,
-        results: [...plan.manifests.values()].map((manifestPlan) =>
-          summarize(manifestPlan, undefined, false),
-        ),
-      };
+  async run(request: PassRequest): Promise<PassResult> {
+    const { manifests, focus } = request;
+    const live = await (request.source ?? this.fullRead).read(manifests.inForce, focus);
+    const plan = this.plan(live.state.view(), request, live.complete);
+    const plans = [...plan.manifests.values()];
+    if (!request.execute) {
+      const results = plans.map((manifestPlan) => summarize(manifestPlan, undefined, false));
+      return { plan, state: live.state, accountId: live.accountId, results };
     }
-    const executed = await this.execute(plan, snapshot, options.hooks);
-    return { plan, snapshot: executed.snapshot, accountId, results: executed.results };
+    const outcomes = await executePlans(
+      plans,
+      this.executor,
+      live.state,
+      this.options.concurrency,
+      request.hooks,
+    );
+    const desired = new Map(manifests.inForce.map((access) => [access.manifest, access]));
+    const results = plans.map((manifestPlan) => {
+      const done = outcomes.get(manifestPlan.manifest);
+      const projected =
+        done === undefined
+          ? manifestPlan
+          : projectAfterExecution(manifestPlan, done, desired.get(manifestPlan.manifest), live.state.view());
+      return summarize(projected, done, true);
+    });
+    return { plan, state: live.state, accountId: live.accountId, results };
+  }
+
+  /** The pass's plan: reused from `planned` for a focus it covers, otherwise planned against the snapshot. */
+  private plan(snapshot: Snapshot, request: PassRequest, complete: boolean): PassPlan {
+    const { focus, planned, manifests } = request;
+    if (
+      focus !== undefined &&
+      planned !== undefined &&
+      [...focus].every((name) => planned.manifests.has(name))
+    ) {
+      const reused = new Map(
+        [...focus].flatMap((name) => {
+          const found = planned.manifests.get(name);
+          return found === undefined ? [] : [[name, found] as const];
+        }),
+      );
+      return { manifests: reused, pruneSuspended: planned.pruneSuspended };
+    }
+    return planPass(
+      snapshot,
+      {
+        inForce: manifests.inForce,
+        protectedNames: manifests.protectedNames,
+        // A read that cannot see orphans must never be allowed to guess at removals.
+        unnamedInvalid: manifests.unnamedInvalid || !complete,
+        allowMassPrune: this.options.allowMassPrune,
+        defaultMode: this.options.defaultMode,
+        iamPath: this.options.iamPath,
+      },
+      focus,
+    );
   }
 }
 

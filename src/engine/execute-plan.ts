@@ -1,9 +1,17 @@
 import pLimit from "p-limit";
-import { CreatedInPass, type ActionExecutor } from "../aws/aws-action-executor.js";
+import { CreatedInPass } from "../aws/actions/created-in-pass.js";
 import { AwsApiError } from "../aws/aws-error.js";
-import type { ManifestPlan } from "../plan/manifest-plan.js";
-import type { SnapshotWriter } from "../observed/snapshot-writer.js";
+import { instancesHolding, profilesHolding, rolesAttaching } from "../observed/snapshot-lookup.js";
+import type { Snapshot } from "../observed/snapshot.js";
 import { describeAction, isInstanceAction, type Action, type ActionKind } from "../plan/action.js";
+import type { ActionResponse } from "../plan/apply-action.js";
+import type { ManifestPlan } from "../plan/manifest-plan.js";
+import type { SnapshotWriter } from "./snapshot-writer.js";
+
+/** Carries out one action against the cloud and answers what it learned; the engine's only way to change AWS. */
+export interface ActionExecutor {
+  execute(action: Action, state: Snapshot, created: CreatedInPass): Promise<ActionResponse>;
+}
 
 export type ActionStatus = "done" | "failed" | "skipped";
 
@@ -127,7 +135,7 @@ async function runSequence(
     }
     let outcome: ActionOutcome;
     try {
-      await executor.execute(action, state, created);
+      state.apply(action, await executor.execute(action, state.view(), created));
       outcome = { action, description, status: "done" };
     } catch (error) {
       const { code, message, retryable } = describeFailure(error);
@@ -150,12 +158,18 @@ async function runSequence(
  */
 function stillInUse(action: Action, state: SnapshotWriter): string | undefined {
   if (action.kind === "deletePolicy") {
-    const roles = state.rolesAttaching(action.policyArn);
+    const roles = rolesAttaching(state.view(), action.policyArn);
     if (roles.length > 0)
       return `${action.policyArn} is still attached to ${roles.join(", ")}; not removed yet`;
   }
+  if (action.kind === "deleteRole") {
+    // Another manifest taking the role out of a profile it wants may have stopped on an ownership check.
+    const profiles = profilesHolding(state.view(), action.roleName);
+    if (profiles.length > 0)
+      return `role ${action.roleName} is still in instance profile ${profiles.join(", ")}; not removed yet`;
+  }
   if (action.kind === "deleteInstanceProfile") {
-    const instances = state.instancesHolding(action.profileName);
+    const instances = instancesHolding(state.view(), action.profileName);
     if (instances.length > 0)
       return `instance profile ${action.profileName} is still associated with ${instances.join(", ")}; not removed yet`;
   }

@@ -1,37 +1,33 @@
-import { AwsActionExecutor } from "../aws/aws-action-executor.js";
-import { connectToAws, createCallers } from "../aws/aws-clients.js";
-import type { AwsCaller } from "../aws/aws-caller.js";
-import type { RunOptions } from "../commands/run-command.js";
-import { awsSettingsFrom, type EngineCliOptions } from "../commands/engine-setup.js";
-import { buildServer } from "../http/server.js";
-import { createLogger, type Logger } from "../observability/logger.js";
-import { Metrics } from "../observability/metrics.js";
-import { StatusStore } from "../status/status-store.js";
+import type { RunConfig } from "../config/options.js";
 import { Controller } from "../daemon/controller.js";
 import { ManifestWatcher } from "../daemon/manifest-watcher.js";
+import { buildServer } from "../http/server.js";
+import { createLogger } from "../observability/logger.js";
+import { Metrics } from "../observability/metrics.js";
+import { StatusStore } from "../status/status-store.js";
+import { connect, createEngine } from "./connect.js";
 
 /** How long shutdown may take before the process exits anyway (SIGTERM must end it within 10 s). */
 const shutdownDeadlineMs = 9000;
 
 /** The daemon's composition root: config → logger, metrics, clients, controller, watcher, HTTP server. */
-export async function runDaemon(options: RunOptions): Promise<void> {
+export async function runDaemon(options: RunConfig): Promise<void> {
   const logger = createLogger(options.logLevel);
   const metrics = new Metrics();
   const status = new StatusStore();
-  const { iam, ec2, partition } = await connect(options, metrics, logger);
+  const cloud = await connect(options, metrics, logger);
+  const { iam, ec2 } = cloud;
   const controller = new Controller({
     manifestsDirectory: options.manifests,
-    compile: { iamPath: options.iamPath, partition, defaultMode: options.mode },
-    iam,
+    compile: { iamPath: options.iamPath, partition: cloud.partition, defaultMode: options.mode },
+    engine: createEngine(cloud, options),
     ec2,
-    executor: new AwsActionExecutor(iam, ec2),
     status,
     metrics,
     logger: logger.child({ component: "controller" }),
     options: {
       concurrency: options.concurrency,
       resyncMs: options.resync,
-      allowMassPrune: options.allowMassPrune,
       settleMs: options.debounce,
     },
   });
@@ -102,24 +98,4 @@ export async function runDaemon(options: RunOptions): Promise<void> {
   );
   watcher.start();
   controller.start();
-}
-
-async function connect(
-  options: RunOptions & EngineCliOptions,
-  metrics: Metrics,
-  logger: Logger,
-): Promise<{ iam: AwsCaller; ec2: AwsCaller; partition: string }> {
-  const settings = awsSettingsFrom(options);
-  if (options.cloud === "sim") {
-    const { SimCloud, demoInstances } = await import("../aws/sim/sim-cloud.js");
-    const sim = new SimCloud({ instances: demoInstances(), latencyMs: 5 });
-    logger.warn("using the simulated cloud (--cloud sim): nothing here touches AWS");
-    if (options.simDriftEvery > 0) {
-      const { startDemoDrift } = await import("../aws/sim/demo-drift.js");
-      startDemoDrift(sim, options.simDriftEvery, logger.child({ component: "sim" }));
-    }
-    return { ...createCallers(sim, settings, metrics, logger.child({ component: "aws" })), partition: "aws" };
-  }
-  const aws = await connectToAws(settings, metrics, logger.child({ component: "aws" }));
-  return { iam: aws.iam, ec2: aws.ec2, partition: aws.partition };
 }

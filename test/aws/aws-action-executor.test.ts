@@ -36,13 +36,16 @@ import {
 } from "@aws-sdk/client-iam";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { AwsActionExecutor, CreatedInPass, OwnershipError } from "../../src/aws/aws-action-executor.js";
+import { CreatedInPass } from "../../src/aws/actions/created-in-pass.js";
+import { OwnershipError } from "../../src/aws/actions/recovery.js";
+import { AwsActionExecutor } from "../../src/aws/aws-action-executor.js";
 import { createCallers, defaultAwsSettings } from "../../src/aws/aws-clients.js";
 import { AwsApiError } from "../../src/aws/aws-error.js";
 import { CallCounter } from "../../src/aws/call-observer.js";
 import { ownershipTags, policyDescription } from "../../src/desired/ownership.js";
 import { ec2TrustPolicy } from "../../src/desired/policy-document.js";
-import { SnapshotWriter } from "../../src/observed/snapshot-writer.js";
+import { SnapshotWriter } from "../../src/engine/snapshot-writer.js";
+import { snapshotOf } from "../support/snapshot-fixtures.js";
 import { emptySnapshot } from "../../src/observed/snapshot.js";
 import type { PolicyDocument } from "../../src/desired/policy-document.js";
 import type { Action } from "../../src/plan/action.js";
@@ -89,7 +92,10 @@ beforeEach(() => {
   created = new CreatedInPass();
 });
 
-const run = (action: Action) => executor.execute(action, state, created);
+/** Executes through the executor and applies what it answered to the state, as the engine does. */
+const run = async (action: Action) => {
+  state.apply(action, await executor.execute(action, state.view(), created));
+};
 
 const createPolicy: Action = {
   kind: "createPolicy",
@@ -499,15 +505,21 @@ describe("AwsActionExecutor: deleting what is already gone succeeds", () => {
   }
 
   it("deleteRole removes the role from the snapshot even when it was already gone", async () => {
-    state.putRole({
-      name: dev.role.name,
-      arn: roleArn(dev.role.name),
-      path: iamPath,
-      trustPolicy: ec2TrustPolicy(),
-      attachedPolicyArns: [],
-      inlinePolicyNames: [],
-      tags: dev.tags,
-    });
+    state = new SnapshotWriter(
+      snapshotOf({
+        roles: [
+          {
+            name: dev.role.name,
+            arn: roleArn(dev.role.name),
+            path: iamPath,
+            trustPolicy: ec2TrustPolicy(),
+            attachedPolicyArns: [],
+            inlinePolicyNames: [],
+            tags: dev.tags,
+          },
+        ],
+      }),
+    );
     iamMock.on(DeleteRoleCommand).rejects(noSuchEntity());
     await run({ kind: "deleteRole", manifest: "dev", reason, roleName: dev.role.name });
     expect(state.role(dev.role.name)).toBeUndefined();
@@ -561,19 +573,25 @@ describe("AwsActionExecutor: policy changes guarded by expectOwner", () => {
       order.push("CreatePolicyVersion");
       return { PolicyVersion: { VersionId: "v3", IsDefaultVersion: true } };
     });
-    state.putPolicy({
-      name: dev.policy.name,
-      arn,
-      path: iamPath,
-      description: policyDescription("dev"),
-      document: { Version: "2012-10-17", Statement: [] },
-      defaultVersionId: "v2",
-      versions: [
-        { id: "v1", isDefault: false, createdAt: 1 },
-        { id: "v2", isDefault: true, createdAt: 2 },
-      ],
-      tags: undefined,
-    });
+    state = new SnapshotWriter(
+      snapshotOf({
+        policies: [
+          {
+            name: dev.policy.name,
+            arn,
+            path: iamPath,
+            description: policyDescription("dev"),
+            document: { Version: "2012-10-17", Statement: [] },
+            defaultVersionId: "v2",
+            versions: [
+              { id: "v1", isDefault: false, createdAt: 1 },
+              { id: "v2", isDefault: true, createdAt: 2 },
+            ],
+            tags: undefined,
+          },
+        ],
+      }),
+    );
     await run(newVersion);
     expect(order).toEqual(["ListPolicyTags", "CreatePolicyVersion"]);
     const policy = state.policy(dev.policy.name)!;
@@ -645,16 +663,22 @@ describe("AwsActionExecutor: a new policy version whose answer was lost is not c
   const dropped = () => Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
 
   beforeEach(() => {
-    state.putPolicy({
-      name: dev.policy.name,
-      arn,
-      path: iamPath,
-      description: policyDescription("dev"),
-      document: dev.policy.document,
-      defaultVersionId: "v1",
-      versions: [{ id: "v1", isDefault: true, createdAt: 1 }],
-      tags: dev.tags,
-    });
+    state = new SnapshotWriter(
+      snapshotOf({
+        policies: [
+          {
+            name: dev.policy.name,
+            arn,
+            path: iamPath,
+            description: policyDescription("dev"),
+            document: dev.policy.document,
+            defaultVersionId: "v1",
+            versions: [{ id: "v1", isDefault: true, createdAt: 1 }],
+            tags: dev.tags,
+          },
+        ],
+      }),
+    );
   });
 
   it("a failure after AWS created the version (the default document is already the new one): not sent again", async () => {

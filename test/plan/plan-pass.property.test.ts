@@ -13,7 +13,7 @@ import {
 import { ec2TrustPolicy } from "../../src/desired/policy-document.js";
 import { executePlans } from "../../src/engine/execute-plan.js";
 import type { InstanceAccess, InstanceSelector } from "../../src/manifest/instance-access.js";
-import { SnapshotWriter } from "../../src/observed/snapshot-writer.js";
+import { SnapshotWriter } from "../../src/engine/snapshot-writer.js";
 import {
   nameFromArn,
   type InstanceState,
@@ -26,22 +26,27 @@ import {
 } from "../../src/observed/snapshot.js";
 import { isDestructive, type Action } from "../../src/plan/action.js";
 import { planPass, type PassInput, type PassPlan } from "../../src/plan/plan-pass.js";
-import { ModelAwsError, ModelExecutor } from "../support/aws-model.js";
+import { CreatedInPass } from "../../src/aws/actions/created-in-pass.js";
+import { AwsActionExecutor } from "../../src/aws/aws-action-executor.js";
+import { AwsApiError } from "../../src/aws/aws-error.js";
+import { observeAccount, simAccountOf, truthOf } from "../support/sim-account.js";
 import { desiredFor, iamPath, policyArn, profileArn, roleArn } from "../support/desired-fixtures.js";
 import { snapshotOf } from "../support/snapshot-fixtures.js";
 
 /*
  * Random manifest sets (compiled with compileDesired) against random accounts. An account is generated as the whole
  * truth (every tag known), then observed as readFullSnapshot would see it (policy tags only where a description
- * marker cannot settle ownership). Plans run through the engine's executePlans on a small model of IAM and EC2
- * (test/support/aws-model.ts) that refuses what AWS refuses; the next pass is planned from the model's state.
+ * marker cannot settle ownership). For convergence, the account is built in the simulated AWS (src/aws/sim), read
+ * with the real snapshot reader, and plans run through the engine's executePlans and the real AWS executor; the next
+ * pass is planned from a fresh read of the simulated account, which refuses what AWS refuses.
  */
 
 /** Manifests that may be in force, owners that are not (removed manifests), and someone else's names. */
 const manifestPool = ["a", "b", "c"] as const;
 const removedPool = ["x", "y"] as const;
 const resourcePool = [...manifestPool, ...removedPool, "z"] as const;
-const instancePool = ["i-1", "i-2", "i-3", "i-4", "i-5"] as const;
+// Instance IDs as EC2 spells them (the simulated account checks them).
+const instancePool = ["i-00000001", "i-00000002", "i-00000003", "i-00000004", "i-00000005"] as const;
 const handMadeProfile = "HandMadeProfile";
 const awsManagedPolicy = "arn:aws:iam::aws:policy/ReadOnlyAccess";
 
@@ -55,7 +60,7 @@ const specArbitrary = (name: string): fc.Arbitrary<DesiredAccess> =>
         fc
           .subarray([...instancePool], { minLength: 1 })
           .map((ids): InstanceSelector => ({ instanceIds: ids })),
-        fc.constant<InstanceSelector>({ matchTags: { app: name }, instanceIds: ["i-5"] }),
+        fc.constant<InstanceSelector>({ matchTags: { app: name }, instanceIds: ["i-00000005"] }),
       ),
       grants: fc.constantFrom<InstanceAccess["spec"]["grants"]>(
         [{ bucket: `${name}-bucket`, access: "read" }],
@@ -463,12 +468,15 @@ describe("planPass properties", () => {
     await fc.assert(
       fc.asyncProperty(scenario, async ({ manifests, draft, allowMassPrune }) => {
         const initial = buildTruth(draft, manifests);
-        const truth = new SnapshotWriter(initial);
+        const account = await simAccountOf(initial);
         const input = inputOf(manifests, allowMassPrune);
-        const first = planPass(observe(initial, manifests), input);
+        const observed = await observeAccount(account, manifests);
+        const first = planPass(observed, input);
         if (allActions(first).length > 0) tally.withActions += 1;
 
-        const outcomes = await executePlans([...first.manifests.values()], new ModelExecutor(), truth, 4);
+        const executor = new AwsActionExecutor(account.iam, account.ec2);
+        const state = new SnapshotWriter(observed);
+        const outcomes = await executePlans([...first.manifests.values()], executor, state, 4);
         const results = [...outcomes.values()].flat();
         // Skipped actions follow a failure; every failure must be a safety stop: an ownership refusal, or a removal
         // held back because the step it depends on (another manifest's detach or move) did not happen.
@@ -486,8 +494,8 @@ describe("planPass properties", () => {
           return;
         }
 
-        const second = planPass(observe(truth.snapshot(), manifests), input);
-        if (known(knownSecondPassBugs(first, second, initial, truth.snapshot()))) return;
+        const second = planPass(await observeAccount(account, manifests), input);
+        if (known(knownSecondPassBugs(first, second, initial, await truthOf(account)))) return;
         const leftover = allActions(second).map(
           (action) => `${action.manifest}: ${action.kind} (${action.reason.resource} ${action.reason.field})`,
         );
@@ -503,10 +511,9 @@ describe("planPass properties", () => {
     expect(Object.values(tally.knownBug).reduce((sum, count) => sum + count, 0)).toBeLessThan(100);
   });
 
-  it("the model itself rejects what AWS rejects (so convergence above means something)", async () => {
-    const model = new ModelExecutor();
+  it("the simulated account refuses what AWS refuses (so convergence above means something)", async () => {
     const a = desiredFor("a");
-    const truth = new SnapshotWriter(
+    const account = await simAccountOf(
       buildTruth(
         {
           policies: [
@@ -530,6 +537,8 @@ describe("planPass properties", () => {
         [a],
       ),
     );
+    const executor = new AwsActionExecutor(account.iam, account.ec2);
+    const state = await observeAccount(account, [a]);
     const reason = { resource: "x", field: "y", desired: "", actual: "" };
     const attempts: Action[] = [
       { kind: "deletePolicy", manifest: "a", reason, policyArn: policyArn(a.policy.name) },
@@ -545,6 +554,6 @@ describe("planPass properties", () => {
       },
     ];
     for (const action of attempts)
-      await expect(model.execute(action, truth)).rejects.toBeInstanceOf(ModelAwsError);
+      await expect(executor.execute(action, state, new CreatedInPass())).rejects.toBeInstanceOf(AwsApiError);
   });
 });

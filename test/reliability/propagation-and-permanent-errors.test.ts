@@ -5,20 +5,19 @@ import {
   type DescribeIamInstanceProfileAssociationsCommandOutput,
 } from "@aws-sdk/client-ec2";
 import { afterEach, describe, expect, it } from "vitest";
-import { AwsActionExecutor } from "../../src/aws/aws-action-executor.js";
 import type { CommandSender } from "../../src/aws/aws-caller.js";
 import { createCallers, defaultAwsSettings, type AwsSettings } from "../../src/aws/aws-clients.js";
 import { CallCounter } from "../../src/aws/call-observer.js";
 import { SimCloud } from "../../src/aws/sim/sim-cloud.js";
 import { Controller } from "../../src/daemon/controller.js";
 import type { DesiredAccess } from "../../src/desired/desired-access.js";
-import { Engine, type ManifestResult, type PassResult } from "../../src/engine/engine.js";
+import type { Engine, ManifestResult, PassResult } from "../../src/engine/engine.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import { StatusStore } from "../../src/status/status-store.js";
 import { desiredFor } from "../support/desired-fixtures.js";
 import { manifestYaml } from "../support/drift-kit.js";
-import { defaultEngineOptions } from "../support/moto-engine.js";
+import { defaultEngineOptions, engineOver } from "../support/moto-engine.js";
 import { tempDirs } from "../support/temp-dir.js";
 import { VirtualClock } from "../support/virtual-clock.js";
 
@@ -139,10 +138,7 @@ function harness(injections: readonly Injection[], names = ["alpha", "beta", "ga
   const cloud = new FaultyCloud(injections);
   const clock = new VirtualClock();
   const callers = createCallers(cloud.senders(), settings, new CallCounter(), undefined, clock);
-  const engine = new Engine(callers.iam, callers.ec2, new AwsActionExecutor(callers.iam, callers.ec2), {
-    ...defaultEngineOptions,
-    concurrency: 3,
-  });
+  const engine = engineOver(callers, { ...defaultEngineOptions, concurrency: 3 });
   const instances: Record<string, string[]> = {};
   for (const name of names)
     instances[name] = [
@@ -155,10 +151,10 @@ function harness(injections: readonly Injection[], names = ["alpha", "beta", "ga
     clock,
     instances,
     run: (manifests) =>
-      engine.runPass(
-        { inForce: manifests, protectedNames: new Set(), unnamedInvalid: false },
-        { dryRun: false },
-      ),
+      engine.run({
+        manifests: { inForce: manifests, protectedNames: new Set(), unnamedInvalid: false },
+        execute: true,
+      }),
     profileOf: async (instanceId) => {
       const output = (await cloud.sim.ec2.send(
         new DescribeIamInstanceProfileAssociationsCommand({
@@ -480,13 +476,12 @@ describe("the daemon does not hot-loop on a permanent error", () => {
     const controller = new Controller({
       manifestsDirectory: directory,
       compile: { iamPath: "/rolecall/", partition: "aws", defaultMode: "enforce" },
-      iam,
+      engine: engineOver({ iam, ec2 }, { ...defaultEngineOptions, concurrency: 2 }),
       ec2,
-      executor: new AwsActionExecutor(iam, ec2),
       status,
       metrics: new Metrics({ defaultMetrics: false }),
       logger: createLogger("silent"),
-      options: { concurrency: 2, resyncMs: 3_600_000, allowMassPrune: false },
+      options: { concurrency: 2, resyncMs: 3_600_000 },
     });
     controllers.push(controller);
 

@@ -2,7 +2,6 @@ import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { expect } from "vitest";
-import { AwsActionExecutor } from "../../src/aws/aws-action-executor.js";
 import { createCallers, defaultAwsSettings, type AwsSettings } from "../../src/aws/aws-clients.js";
 import { SimCloud, type SimInstanceSeed } from "../../src/aws/sim/sim-cloud.js";
 import { Controller, type ControllerDeps } from "../../src/daemon/controller.js";
@@ -12,6 +11,7 @@ import { createLogger } from "../../src/observability/logger.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import { StatusStore, type StatusDocument } from "../../src/status/status-store.js";
 import { manifestYaml, type ManifestSpec } from "./drift-kit.js";
+import { defaultEngineOptions, engineOver } from "./moto-engine.js";
 import { tempDirs } from "./temp-dir.js";
 
 /** No rate limit and near-instant retries: the simulator neither throttles nor needs waiting for. */
@@ -74,16 +74,21 @@ export function controllerHarnesses(prefix: string) {
       const controller = new Controller({
         manifestsDirectory: directory,
         compile: { iamPath: "/rolecall/", partition: "aws", defaultMode: "enforce" },
-        iam,
+        engine: engineOver(
+          { iam, ec2 },
+          {
+            ...defaultEngineOptions,
+            concurrency: options.concurrency ?? 4,
+            allowMassPrune: options.allowMassPrune ?? false,
+          },
+        ),
         ec2,
-        executor: new AwsActionExecutor(iam, ec2),
         status,
         metrics,
         logger: createLogger("silent"),
         options: {
           concurrency: options.concurrency ?? 4,
           resyncMs: 3_600_000,
-          allowMassPrune: options.allowMassPrune ?? false,
           settleMs: options.settleMs ?? 0,
         },
         ...(options.readDirectory === undefined

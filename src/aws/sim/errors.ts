@@ -19,7 +19,8 @@ export type IamErrorCode =
   | "LimitExceeded"
   | "MalformedPolicyDocument"
   | "InvalidInput"
-  | "ValidationError";
+  | "ValidationError"
+  | "AccessDenied";
 
 const iamStatus: Record<IamErrorCode, number> = {
   NoSuchEntity: 404,
@@ -29,10 +30,11 @@ const iamStatus: Record<IamErrorCode, number> = {
   MalformedPolicyDocument: 400,
   InvalidInput: 400,
   ValidationError: 400,
+  AccessDenied: 403,
 };
 
-/** ValidationError is raised by the AWS query front end, not modelled by IAM: the SDK names it by its code. */
-const iamUnmodelled = new Set<IamErrorCode>(["ValidationError"]);
+/** ValidationError and AccessDenied come from the AWS query front end, not IAM's model: the SDK names them by code. */
+const iamUnmodelled = new Set<IamErrorCode>(["ValidationError", "AccessDenied"]);
 
 function serviceError(name: string, code: string, message: string, httpStatusCode: number): SimServiceError {
   return Object.assign(new Error(message), {

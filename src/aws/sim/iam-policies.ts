@@ -90,15 +90,12 @@ export function policyHandlers(store: IamStore): HandlerTable {
     ListPolicies: handler<ListPoliciesRequest>((input): ListPoliciesResponse => {
       const scope = input.Scope ?? "All";
       const prefix = validPathPrefix(input.PathPrefix);
-      // Only customer-managed policies exist here: scope AWS lists nothing.
-      const candidates =
-        scope === "AWS"
-          ? []
-          : [...store.policies.values()].filter(
-              (policy) =>
-                policy.path.startsWith(prefix) &&
-                (input.OnlyAttached !== true || store.attachmentsOf(policy).length > 0),
-            );
+      // AWS-managed policies can be attached but are not listed here (rolecall only ever lists its account's).
+      const candidates = (scope === "AWS" ? [] : [...store.policies.values()]).filter(
+        (policy) =>
+          policy.path.startsWith(prefix) &&
+          (input.OnlyAttached !== true || store.attachmentsOf(policy).length > 0),
+      );
       const { items, ...page } = iamPage(
         candidates.sort(byName),
         (policy) => policy.name.toLowerCase(),
@@ -113,13 +110,13 @@ export function policyHandlers(store: IamStore): HandlerTable {
     }),
 
     TagPolicy: handler<TagPolicyRequest>((input) => {
-      const policy = store.policy(required(input.PolicyArn, "policyArn"));
+      const policy = store.customerPolicy(required(input.PolicyArn, "policyArn"));
       policy.tags.apply(input.Tags ?? []);
       return {};
     }),
 
     UntagPolicy: handler<UntagPolicyRequest>((input) => {
-      const policy = store.policy(required(input.PolicyArn, "policyArn"));
+      const policy = store.customerPolicy(required(input.PolicyArn, "policyArn"));
       policy.tags.remove(input.TagKeys);
       return {};
     }),
@@ -140,7 +137,7 @@ export function policyHandlers(store: IamStore): HandlerTable {
     }),
 
     CreatePolicyVersion: handler<CreatePolicyVersionRequest>((input): CreatePolicyVersionResponse => {
-      const policy = store.policy(required(input.PolicyArn, "policyArn"));
+      const policy = store.customerPolicy(required(input.PolicyArn, "policyArn"));
       const document = validateDocument(input.PolicyDocument, "managed");
       if (policy.versions.length >= maxPolicyVersions) {
         throw iamError(
@@ -160,7 +157,7 @@ export function policyHandlers(store: IamStore): HandlerTable {
     }),
 
     SetDefaultPolicyVersion: handler<SetDefaultPolicyVersionRequest>((input) => {
-      const policy = store.policy(required(input.PolicyArn, "policyArn"));
+      const policy = store.customerPolicy(required(input.PolicyArn, "policyArn"));
       const version = findVersion(policy, required(input.VersionId, "versionId"), "attachable");
       policy.defaultVersionId = version.id;
       policy.updateDate = store.clock.now();
@@ -168,7 +165,7 @@ export function policyHandlers(store: IamStore): HandlerTable {
     }),
 
     DeletePolicyVersion: handler<DeletePolicyVersionRequest>((input) => {
-      const policy = store.policy(required(input.PolicyArn, "policyArn"));
+      const policy = store.customerPolicy(required(input.PolicyArn, "policyArn"));
       const version = findVersion(policy, required(input.VersionId, "versionId"), "deletable");
       if (version.id === policy.defaultVersionId) {
         throw iamError("DeleteConflict", "Cannot delete the default version of a policy.");
@@ -178,7 +175,7 @@ export function policyHandlers(store: IamStore): HandlerTable {
     }),
 
     DeletePolicy: handler<DeletePolicyRequest>((input) => {
-      const policy = store.policy(required(input.PolicyArn, "policyArn"));
+      const policy = store.customerPolicy(required(input.PolicyArn, "policyArn"));
       if (store.attachmentsOf(policy).length > 0) {
         throw iamError("DeleteConflict", "Cannot delete a policy attached to entities.");
       }

@@ -100,7 +100,7 @@ export function roleHandlers(store: IamStore): HandlerTable {
     AttachRolePolicy: handler<AttachRolePolicyRequest>((input) => {
       const role = roleNamed(input.RoleName);
       const policy = store.policy(required(input.PolicyArn, "policyArn"));
-      const key = policy.name.toLowerCase();
+      const key = store.attachmentKey(policy);
       if (!role.attached.has(key) && role.attached.size >= maxAttachedPoliciesPerRole) {
         throw iamError(
           "LimitExceeded",
@@ -115,10 +115,10 @@ export function roleHandlers(store: IamStore): HandlerTable {
       const role = roleNamed(input.RoleName);
       const arn = required(input.PolicyArn, "policyArn");
       const policy = store.findPolicy(arn);
-      if (policy === undefined || !role.attached.has(policy.name.toLowerCase())) {
+      if (policy === undefined || !role.attached.has(store.attachmentKey(policy))) {
         throw iamError("NoSuchEntity", `Policy ${arn} was not found.`);
       }
-      role.attached.delete(policy.name.toLowerCase());
+      role.attached.delete(store.attachmentKey(policy));
       return {};
     }),
 

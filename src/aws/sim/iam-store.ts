@@ -1,3 +1,4 @@
+import { awsManagedPolicies } from "./aws-managed-policies.js";
 import { iamArn, parseIamArn } from "./arns.js";
 import { iamError } from "./errors.js";
 import type { MonotonicClock } from "./clock.js";
@@ -36,7 +37,7 @@ export interface RoleRecord {
   readonly maxSessionDuration: number;
   readonly createDate: Date;
   trustPolicy: string;
-  /** Attached managed policies, by lower-cased policy name. */
+  /** Attached managed policies, by attachment key (see IamStore.attachmentKey). */
   readonly attached: Set<string>;
   /** Inline policies by lower-cased name. */
   readonly inline: Map<string, { readonly name: string; readonly document: string }>;
@@ -58,13 +59,17 @@ export class IamStore {
   readonly policies = new Map<string, PolicyRecord>();
   readonly roles = new Map<string, RoleRecord>();
   readonly profiles = new Map<string, ProfileRecord>();
+  /** AWS-managed policies, by lower-cased name: attachable, never created, changed or deleted here. */
+  readonly awsPolicies: ReadonlyMap<string, PolicyRecord>;
 
   constructor(
     readonly partition: string,
     readonly accountId: string,
     readonly ids: IdFactory,
     readonly clock: MonotonicClock,
-  ) {}
+  ) {
+    this.awsPolicies = awsManagedPolicies(partition, clock);
+  }
 
   arn(type: "policy" | "role" | "instance-profile", path: string, name: string): string {
     return iamArn(this.partition, this.accountId, type, path, name);
@@ -90,16 +95,40 @@ export class IamStore {
     return found;
   }
 
+  /** A policy of this account's, for a change: AWS-managed policies cannot be changed by an account. */
+  customerPolicy(arn: string): PolicyRecord {
+    const policy = this.policy(arn);
+    if (this.isAwsManaged(policy))
+      throw iamError("AccessDenied", `${arn} is an AWS managed policy; it cannot be changed by an account`);
+    return policy;
+  }
+
   findPolicy(arn: string): PolicyRecord | undefined {
     const parts = parseIamArn(arn, "policy");
     if (parts === undefined) throw iamError("InvalidInput", `ARN ${arn} is not valid.`);
-    const policy = this.policies.get(parts.name.toLowerCase());
+    const policies = parts.accountId === "aws" ? this.awsPolicies : this.policies;
+    const policy = policies.get(parts.name.toLowerCase());
     return policy !== undefined && policy.arn.toLowerCase() === arn.toLowerCase() ? policy : undefined;
+  }
+
+  /** Whether a policy is one of AWS's (not this account's). */
+  isAwsManaged(policy: PolicyRecord): boolean {
+    return this.awsPolicies.get(policy.name.toLowerCase()) === policy;
+  }
+
+  /** How a role's attachments name a policy: customer and AWS-managed policies may share a name. */
+  attachmentKey(policy: PolicyRecord): string {
+    return this.isAwsManaged(policy) ? `aws/${policy.name.toLowerCase()}` : policy.name.toLowerCase();
+  }
+
+  /** The policy an attachment key names. */
+  attached(key: string): PolicyRecord | undefined {
+    return key.startsWith("aws/") ? this.awsPolicies.get(key.slice(4)) : this.policies.get(key);
   }
 
   /** Roles that have the policy attached. */
   attachmentsOf(policy: PolicyRecord): RoleRecord[] {
-    const key = policy.name.toLowerCase();
+    const key = this.attachmentKey(policy);
     return [...this.roles.values()].filter((role) => role.attached.has(key));
   }
 

@@ -84,7 +84,7 @@ export function attachedView(policy: PolicyRecord): AttachedPolicy {
 /** Attached managed policies of a role, by policy name. */
 export function attachedPolicies(store: IamStore, role: RoleRecord): PolicyRecord[] {
   return [...role.attached].sort().flatMap((key) => {
-    const policy = store.policies.get(key);
+    const policy = store.attached(key);
     return policy === undefined ? [] : [policy];
   });
 }

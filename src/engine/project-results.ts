@@ -1,18 +1,19 @@
 import type { DesiredAccess } from "../desired/desired-access.js";
+import { policyNamed, profileNamed, roleNamed } from "../observed/snapshot-lookup.js";
+import type { Snapshot } from "../observed/snapshot.js";
 import type { ManifestPlan } from "../plan/manifest-plan.js";
-import type { ActionOutcome } from "../engine/execute-plan.js";
-import type { SnapshotWriter } from "../observed/snapshot-writer.js";
+import type { ActionOutcome } from "./execute-plan.js";
 
 /**
- * A plan describes AWS before its actions ran; status should describe it after. This projects the plan through
- * the outcomes: instances whose association succeeded are associated, disassociated ones drop out, and resource
- * ARNs come from the (write-through) cache.
+ * A plan describes AWS before its actions ran; a result should describe it after. This projects the plan's
+ * instances through the actions that succeeded (an instance associated is associated, one disassociated for not
+ * being selected drops out) and takes resource ARNs from the state after the pass.
  */
 export function projectAfterExecution(
   plan: ManifestPlan,
   outcomes: readonly ActionOutcome[],
   desired: DesiredAccess | undefined,
-  cache: SnapshotWriter,
+  after: Snapshot,
 ): ManifestPlan {
   const associated = new Set<string>();
   const disassociated = new Set<string>();
@@ -29,9 +30,9 @@ export function projectAfterExecution(
       associated.has(instance.id) ? { ...instance, association: "associated" as const } : instance,
     );
   if (desired === undefined) return { ...plan, instances };
-  const policyArn = cache.policy(desired.policy.name)?.arn;
-  const roleArn = cache.role(desired.role.name)?.arn;
-  const instanceProfileArn = cache.profile(desired.instanceProfile.name)?.arn;
+  const policyArn = policyNamed(after, desired.policy.name)?.arn;
+  const roleArn = roleNamed(after, desired.role.name)?.arn;
+  const instanceProfileArn = profileNamed(after, desired.instanceProfile.name)?.arn;
   return {
     ...plan,
     instances,

@@ -1,0 +1,202 @@
+import { InvalidArgumentError, Option } from "commander";
+import { defaultAwsSettings } from "../aws/aws-settings.js";
+import { checkIamPath, defaultIamPath } from "../desired/iam-names.js";
+import type { Mode } from "../manifest/instance-access.js";
+import { logLevels, type LogLevel } from "../observability/log-levels.js";
+import { parseDuration } from "../util/duration.js";
+
+/**
+ * Every command-line option, declared once: its flag, help, environment variable, default and parser. Commands
+ * pick the ones they take; the typed shapes below are what the composition roots receive.
+ */
+
+export type OutputFormat = "text" | "json";
+export type ReadStrategy = "snapshot" | "per-resource";
+
+/** Options of every command that runs a pass against AWS (plan, apply, run). */
+export interface EngineConfig {
+  manifests: string;
+  iamPath: string;
+  mode: Mode;
+  logLevel: LogLevel;
+  concurrency: number;
+  allowMassPrune: boolean;
+  iamRate: number;
+  ec2Rate: number;
+  propagationTimeout: number;
+  requestTimeout: number;
+  readStrategy: ReadStrategy;
+}
+
+/** plan and apply. */
+export interface PassConfig extends EngineConfig {
+  output: OutputFormat;
+}
+
+/** run: the daemon. */
+export interface RunConfig extends EngineConfig {
+  host: string;
+  port: number;
+  resync: number;
+  statusToken?: string;
+  cloud: "aws" | "sim";
+  debounce: number;
+  simDriftEvery: number;
+}
+
+const duration = (value: string): number => {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+};
+
+/** The options by name; each call makes a fresh commander Option (an Option belongs to one command). */
+export const options = {
+  manifests: () =>
+    new Option("-m, --manifests <dir>", "directory of InstanceAccess manifests")
+      .env("ROLECALL_MANIFESTS")
+      .default("./manifests"),
+  output: () =>
+    new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"),
+  iamPath: () =>
+    new Option("--iam-path <path>", "IAM path of the policies, roles and instance profiles rolecall creates")
+      .env("ROLECALL_IAM_PATH")
+      .default(defaultIamPath)
+      .argParser((value) => {
+        const problem = checkIamPath(value);
+        if (problem !== undefined) throw new InvalidArgumentError(problem);
+        return value;
+      }),
+  mode: () =>
+    new Option("--mode <mode>", "default mode for manifests that do not set spec.mode")
+      .choices(["enforce", "observe"])
+      .env("ROLECALL_MODE")
+      .default("enforce"),
+  logLevel: (fallback: LogLevel) =>
+    new Option("--log-level <level>", "log level")
+      .choices([...logLevels])
+      .env("ROLECALL_LOG_LEVEL")
+      .default(fallback),
+  concurrency: () =>
+    new Option("--concurrency <n>", "manifests reconciled in parallel")
+      .env("ROLECALL_CONCURRENCY")
+      .default(4)
+      .argParser(positiveInteger),
+  allowMassPrune: () =>
+    new Option("--allow-mass-prune", "allow one pass to remove more than half of the managed manifests")
+      .env("ROLECALL_ALLOW_MASS_PRUNE")
+      .default(false),
+  iamRate: () =>
+    new Option("--iam-rate <perSecond>", "client-side limit of IAM requests per second (burst: twice that)")
+      .env("ROLECALL_IAM_RATE")
+      .default(defaultAwsSettings.rateLimits.iam.perSecond)
+      .argParser(positiveNumber),
+  ec2Rate: () =>
+    new Option("--ec2-rate <perSecond>", "client-side limit of EC2 requests per second (burst: twice that)")
+      .env("ROLECALL_EC2_RATE")
+      .default(defaultAwsSettings.rateLimits.ec2.perSecond)
+      .argParser(positiveNumber),
+  propagationTimeout: () =>
+    new Option(
+      "--propagation-timeout <duration>",
+      "how long to wait for IAM to propagate a new profile to EC2",
+    )
+      .env("ROLECALL_PROPAGATION_TIMEOUT")
+      .default(defaultAwsSettings.retry.propagationBudgetMs, "2m")
+      .argParser(duration),
+  requestTimeout: () =>
+    new Option(
+      "--request-timeout <duration>",
+      "how long one AWS request may take before it is abandoned and retried",
+    )
+      .env("ROLECALL_REQUEST_TIMEOUT")
+      .default(defaultAwsSettings.requestTimeoutMs, "30s")
+      .argParser(duration),
+  readStrategy: () =>
+    new Option(
+      "--read-strategy <strategy>",
+      "snapshot (a few paginated reads) or per-resource (naive baseline, for benchmarks)",
+    )
+      .choices(["snapshot", "per-resource"])
+      .env("ROLECALL_READ_STRATEGY")
+      .default("snapshot")
+      .hideHelp(),
+  host: () =>
+    new Option("--host <address>", "address the HTTP server listens on")
+      .env("ROLECALL_HOST")
+      .default("127.0.0.1"),
+  port: () => new Option("--port <port>", "HTTP port").env("ROLECALL_PORT").default(8080).argParser(port),
+  resync: () =>
+    new Option("--resync <duration>", "interval of full passes that detect drift and new instances")
+      .env("ROLECALL_RESYNC")
+      .default(60_000, "60s")
+      .argParser(duration),
+  statusToken: () =>
+    new Option("--status-token <token>", "bearer token required by /status (default: none)")
+      .env("ROLECALL_STATUS_TOKEN")
+      .argParser(statusToken),
+  cloud: () =>
+    new Option("--cloud <cloud>", "aws, or sim: an in-process simulated AWS for trying rolecall")
+      .choices(["aws", "sim"])
+      .env("ROLECALL_CLOUD")
+      .default("aws"),
+  simDriftEvery: () =>
+    new Option(
+      "--sim-drift-every <duration>",
+      "with --cloud sim: detach a policy by hand this often, to show drift repair",
+    )
+      .env("ROLECALL_SIM_DRIFT_EVERY")
+      .default(0, "off")
+      .argParser(duration),
+  debounce: () =>
+    new Option("--debounce <duration>", "quiet time after file changes before the directory is read again")
+      .env("ROLECALL_DEBOUNCE")
+      .default(200, "200ms")
+      .argParser(duration),
+} as const;
+
+/** The options of every command that runs a pass, in help order, after the command's own. */
+export function engineOptions(logLevelFallback: LogLevel): Option[] {
+  return [
+    options.manifests(),
+    options.iamPath(),
+    options.mode(),
+    options.logLevel(logLevelFallback),
+    options.concurrency(),
+    options.allowMassPrune(),
+    options.iamRate(),
+    options.ec2Rate(),
+    options.propagationTimeout(),
+    options.requestTimeout(),
+    options.readStrategy(),
+  ];
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return parsed;
+}
+
+function positiveNumber(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0)
+    throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  return parsed;
+}
+
+/** An empty token (an unset secret in ROLECALL_STATUS_TOKEN=) would lock /status for good: refuse to start. */
+function statusToken(value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError("the status token is empty");
+  return value;
+}
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535)
+    throw new InvalidArgumentError(`"${value}" is not a port number`);
+  return parsed;
+}
