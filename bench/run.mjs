@@ -365,6 +365,9 @@ async function measureCore(n) {
 }
 
 const fmt = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
+/** "total (mutating)", or n/a for a measure not taken (the naive baseline under --no-naive). */
+const calls = (measure) =>
+  Number.isFinite(measure.total) ? `${measure.total} (${measure.mutating})` : "n/a";
 
 function printTable(n, row) {
   console.log(`\n## N = ${n} manifests, ${2 * n} instances`);
@@ -374,13 +377,13 @@ function printTable(n, row) {
     `| cold converge: wall s | ${fmt(row.snapshot.cold.seconds)} | ${fmt(row.naive.cold.seconds)} |`,
   );
   console.log(
-    `| cold converge: API calls (mutating) | ${row.snapshot.cold.total} (${row.snapshot.cold.mutating}) | ${row.naive.cold.total} (${row.naive.cold.mutating}) |`,
+    `| cold converge: API calls (mutating) | ${calls(row.snapshot.cold)} | ${calls(row.naive.cold)} |`,
   );
   console.log(
     `| no-change pass: wall s | ${fmt(row.snapshot.noChange.seconds)} | ${fmt(row.naive.noChange.seconds)} |`,
   );
   console.log(
-    `| no-change pass: API calls (mutating) | ${row.snapshot.noChange.total} (${row.snapshot.noChange.mutating}) | ${row.naive.noChange.total} (${row.naive.noChange.mutating}) |`,
+    `| no-change pass: API calls (mutating) | ${calls(row.snapshot.noChange)} | ${calls(row.naive.noChange)} |`,
   );
   console.log(`| no-change calls, naive ÷ snapshot | ${fmt(row.callRatioNoChange, 1)}× | |`);
   console.log(

@@ -13,6 +13,7 @@ import {
 } from "../observed/snapshot.js";
 import type { AwsCaller } from "./aws-caller.js";
 import { toTags } from "./iam-read.js";
+import { ec2Next, pages, withNextToken } from "./paginate.js";
 
 /** EC2 accepts at most 200 values per filter. */
 export const maxFilterValues = 200;
@@ -30,15 +31,14 @@ export interface InstancesPage {
 export async function describeInstances(ec2: AwsCaller, filters: Filter[]): Promise<InstancesPage> {
   const instances: ObservedInstance[] = [];
   let accountId: string | undefined;
-  let token: string | undefined;
-  do {
-    const page = await ec2.send<DescribeInstancesCommandOutput>(
-      new DescribeInstancesCommand({
-        Filters: filters,
-        MaxResults: 1000,
-        ...(token === undefined ? {} : { NextToken: token }),
-      }),
-    );
+  const listing = pages(
+    (token) =>
+      ec2.send<DescribeInstancesCommandOutput>(
+        new DescribeInstancesCommand({ Filters: filters, MaxResults: 1000, ...withNextToken(token) }),
+      ),
+    ec2Next,
+  );
+  for await (const page of listing) {
     for (const reservation of page.Reservations ?? []) {
       accountId ??= reservation.OwnerId;
       for (const instance of reservation.Instances ?? []) {
@@ -51,8 +51,7 @@ export async function describeInstances(ec2: AwsCaller, filters: Filter[]): Prom
         });
       }
     }
-    token = page.NextToken === "" ? undefined : page.NextToken;
-  } while (token !== undefined);
+  }
   return { instances, accountId };
 }
 
@@ -64,15 +63,18 @@ export async function describeAssociations(
   const filters: Filter[] = [{ Name: "state", Values: ["associating", "associated"] }];
   if (instanceIds !== undefined) filters.push({ Name: "instance-id", Values: [...instanceIds] });
   const associations: ObservedAssociation[] = [];
-  let token: string | undefined;
-  do {
-    const page = await ec2.send<DescribeIamInstanceProfileAssociationsCommandOutput>(
-      new DescribeIamInstanceProfileAssociationsCommand({
-        Filters: filters,
-        MaxResults: 1000,
-        ...(token === undefined ? {} : { NextToken: token }),
-      }),
-    );
+  const listing = pages(
+    (token) =>
+      ec2.send<DescribeIamInstanceProfileAssociationsCommandOutput>(
+        new DescribeIamInstanceProfileAssociationsCommand({
+          Filters: filters,
+          MaxResults: 1000,
+          ...withNextToken(token),
+        }),
+      ),
+    ec2Next,
+  );
+  for await (const page of listing) {
     for (const association of page.IamInstanceProfileAssociations ?? []) {
       if (association.AssociationId === undefined || association.InstanceId === undefined) continue;
       const state = association.State ?? "unknown";
@@ -85,8 +87,7 @@ export async function describeAssociations(
         state,
       });
     }
-    token = page.NextToken === "" ? undefined : page.NextToken;
-  } while (token !== undefined);
+  }
   return associations;
 }
 

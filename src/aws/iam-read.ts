@@ -15,6 +15,8 @@ import {
   type GetPolicyVersionCommandOutput,
   type GetRoleCommandOutput,
   type InstanceProfile,
+  type ManagedPolicyDetail,
+  type RoleDetail,
   type ListAttachedRolePoliciesCommandOutput,
   type ListInstanceProfilesCommandOutput,
   type ListPoliciesCommandOutput,
@@ -33,6 +35,7 @@ import {
 } from "../observed/snapshot.js";
 import type { AwsCaller } from "./aws-caller.js";
 import { AwsApiError } from "./aws-error.js";
+import { iamNext, pages, withMarker } from "./paginate.js";
 
 /** IAM's largest page; fewer calls for big accounts. */
 const pageSize = 1000;
@@ -57,64 +60,77 @@ export async function readAuthorizationDetails(iam: AwsCaller): Promise<Authoriz
   const policies: ObservedPolicy[] = [];
   const roles: ObservedRole[] = [];
   const profiles = new Map<string, ObservedInstanceProfile>();
-  let marker: string | undefined;
-  do {
-    const page = await iam.send<GetAccountAuthorizationDetailsCommandOutput>(
-      new GetAccountAuthorizationDetailsCommand({
-        Filter: ["Role", "LocalManagedPolicy"],
-        MaxItems: pageSize,
-        ...(marker === undefined ? {} : { Marker: marker }),
-      }),
-    );
-    for (const role of page.RoleDetailList ?? []) {
-      if (role.RoleName === undefined || role.Arn === undefined) continue;
-      roles.push({
-        name: role.RoleName,
-        arn: role.Arn,
-        path: role.Path ?? "/",
-        trustPolicy: decodePolicyDocument(role.AssumeRolePolicyDocument),
-        attachedPolicyArns: (role.AttachedManagedPolicies ?? []).flatMap((policy) =>
-          policy.PolicyArn === undefined ? [] : [policy.PolicyArn],
-        ),
-        inlinePolicyNames: (role.RolePolicyList ?? []).flatMap((policy) =>
-          policy.PolicyName === undefined ? [] : [policy.PolicyName],
-        ),
-        tags: toTags(role.Tags),
-      });
-      for (const profile of role.InstanceProfileList ?? []) {
+  const listing = pages(
+    (marker) =>
+      iam.send<GetAccountAuthorizationDetailsCommandOutput>(
+        new GetAccountAuthorizationDetailsCommand({
+          Filter: ["Role", "LocalManagedPolicy"],
+          MaxItems: pageSize,
+          ...withMarker(marker),
+        }),
+      ),
+    iamNext,
+  );
+  for await (const page of listing) {
+    for (const detail of page.RoleDetailList ?? []) {
+      const role = toObservedRole(detail);
+      if (role !== undefined) roles.push(role);
+      for (const profile of detail.InstanceProfileList ?? []) {
         const observed = toObservedProfile(profile);
         if (observed !== undefined) profiles.set(observed.name.toLowerCase(), observed);
       }
     }
-    for (const policy of page.Policies ?? []) {
-      if (policy.Arn === undefined) continue;
-      const versions = (policy.PolicyVersionList ?? []).flatMap((version) =>
-        version.VersionId === undefined
-          ? []
-          : [
-              {
-                id: version.VersionId,
-                isDefault: version.IsDefaultVersion === true,
-                createdAt: version.CreateDate?.getTime() ?? 0,
-                document: version.Document,
-              },
-            ],
-      );
-      const defaultVersion = versions.find((version) => version.isDefault);
-      policies.push({
-        name: policy.PolicyName ?? nameFromArn(policy.Arn),
-        arn: policy.Arn,
-        path: policy.Path ?? "/",
-        description: policy.Description,
-        document: decodePolicyDocument(defaultVersion?.document),
-        defaultVersionId: policy.DefaultVersionId ?? defaultVersion?.id ?? "",
-        versions: versions.map(({ id, isDefault, createdAt }) => ({ id, isDefault, createdAt })),
-        tags: undefined,
-      });
+    for (const detail of page.Policies ?? []) {
+      const policy = toObservedPolicy(detail);
+      if (policy !== undefined) policies.push(policy);
     }
-    marker = page.IsTruncated === true ? page.Marker : undefined;
-  } while (marker !== undefined);
+  }
   return { policies, roles, profiles: [...profiles.values()] };
+}
+
+function toObservedRole(role: RoleDetail): ObservedRole | undefined {
+  if (role.RoleName === undefined || role.Arn === undefined) return undefined;
+  return {
+    name: role.RoleName,
+    arn: role.Arn,
+    path: role.Path ?? "/",
+    trustPolicy: decodePolicyDocument(role.AssumeRolePolicyDocument),
+    attachedPolicyArns: (role.AttachedManagedPolicies ?? []).flatMap((policy) =>
+      policy.PolicyArn === undefined ? [] : [policy.PolicyArn],
+    ),
+    inlinePolicyNames: (role.RolePolicyList ?? []).flatMap((policy) =>
+      policy.PolicyName === undefined ? [] : [policy.PolicyName],
+    ),
+    tags: toTags(role.Tags),
+  };
+}
+
+/** A policy with every version listed; its tags are not in this listing. */
+function toObservedPolicy(policy: ManagedPolicyDetail): ObservedPolicy | undefined {
+  if (policy.Arn === undefined) return undefined;
+  const versions = (policy.PolicyVersionList ?? []).flatMap((version) =>
+    version.VersionId === undefined
+      ? []
+      : [
+          {
+            id: version.VersionId,
+            isDefault: version.IsDefaultVersion === true,
+            createdAt: version.CreateDate?.getTime() ?? 0,
+            document: version.Document,
+          },
+        ],
+  );
+  const defaultVersion = versions.find((version) => version.isDefault);
+  return {
+    name: policy.PolicyName ?? nameFromArn(policy.Arn),
+    arn: policy.Arn,
+    path: policy.Path ?? "/",
+    description: policy.Description,
+    document: decodePolicyDocument(defaultVersion?.document),
+    defaultVersionId: policy.DefaultVersionId ?? defaultVersion?.id ?? "",
+    versions: versions.map(({ id, isDefault, createdAt }) => ({ id, isDefault, createdAt })),
+    tags: undefined,
+  };
 }
 
 export function toObservedProfile(profile: InstanceProfile | undefined): ObservedInstanceProfile | undefined {
@@ -135,38 +151,39 @@ export async function listInstanceProfiles(
   pathPrefix: string,
 ): Promise<ObservedInstanceProfile[]> {
   const result: ObservedInstanceProfile[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await iam.send<ListInstanceProfilesCommandOutput>(
-      new ListInstanceProfilesCommand({
-        PathPrefix: pathPrefix,
-        MaxItems: pageSize,
-        ...(marker === undefined ? {} : { Marker: marker }),
-      }),
-    );
+  const listing = pages(
+    (marker) =>
+      iam.send<ListInstanceProfilesCommandOutput>(
+        new ListInstanceProfilesCommand({
+          PathPrefix: pathPrefix,
+          MaxItems: pageSize,
+          ...withMarker(marker),
+        }),
+      ),
+    iamNext,
+  );
+  for await (const page of listing) {
     for (const profile of page.InstanceProfiles ?? []) {
       const observed = toObservedProfile(profile);
       if (observed !== undefined) result.push(observed);
     }
-    marker = page.IsTruncated === true ? page.Marker : undefined;
-  } while (marker !== undefined);
+  }
   return result;
 }
 
 export async function readPolicyTags(iam: AwsCaller, policyArn: string, policyName: string): Promise<Tags> {
   const tags: Tag[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await iam.send<ListPolicyTagsCommandOutput>(
-      new ListPolicyTagsCommand({
-        PolicyArn: policyArn,
-        ...(marker === undefined ? {} : { Marker: marker }),
-      }),
-      { resource: label.policy(policyName) },
-    );
-    tags.push(...(page.Tags ?? []));
-    marker = page.IsTruncated === true ? page.Marker : undefined;
-  } while (marker !== undefined);
+  const listing = pages(
+    (marker) =>
+      iam.send<ListPolicyTagsCommandOutput>(
+        new ListPolicyTagsCommand({ PolicyArn: policyArn, ...withMarker(marker) }),
+        {
+          resource: label.policy(policyName),
+        },
+      ),
+    iamNext,
+  );
+  for await (const page of listing) tags.push(...(page.Tags ?? []));
   return toTags(tags);
 }
 
@@ -204,30 +221,29 @@ export async function readRole(iam: AwsCaller, name: string): Promise<ObservedRo
     throw error;
   }
   if (role?.RoleName === undefined || role.Arn === undefined) return undefined;
+  const resource = { resource: label.role(name) };
   const attached: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await iam.send<ListAttachedRolePoliciesCommandOutput>(
-      new ListAttachedRolePoliciesCommand({
-        RoleName: name,
-        ...(marker === undefined ? {} : { Marker: marker }),
-      }),
-      { resource: label.role(name) },
-    );
+  const attachments = pages(
+    (marker) =>
+      iam.send<ListAttachedRolePoliciesCommandOutput>(
+        new ListAttachedRolePoliciesCommand({ RoleName: name, ...withMarker(marker) }),
+        resource,
+      ),
+    iamNext,
+  );
+  for await (const page of attachments)
     for (const policy of page.AttachedPolicies ?? [])
       if (policy.PolicyArn !== undefined) attached.push(policy.PolicyArn);
-    marker = page.IsTruncated === true ? page.Marker : undefined;
-  } while (marker !== undefined);
   const inline: string[] = [];
-  marker = undefined;
-  do {
-    const page: ListRolePoliciesCommandOutput = await iam.send<ListRolePoliciesCommandOutput>(
-      new ListRolePoliciesCommand({ RoleName: name, ...(marker === undefined ? {} : { Marker: marker }) }),
-      { resource: label.role(name) },
-    );
-    inline.push(...(page.PolicyNames ?? []));
-    marker = page.IsTruncated === true ? page.Marker : undefined;
-  } while (marker !== undefined);
+  const inlinePolicies = pages(
+    (marker) =>
+      iam.send<ListRolePoliciesCommandOutput>(
+        new ListRolePoliciesCommand({ RoleName: name, ...withMarker(marker) }),
+        resource,
+      ),
+    iamNext,
+  );
+  for await (const page of inlinePolicies) inline.push(...(page.PolicyNames ?? []));
   return {
     name: role.RoleName,
     arn: role.Arn,
@@ -274,21 +290,19 @@ export async function readPolicy(iam: AwsCaller, arn: string): Promise<ObservedP
 
 /** Finds a customer-managed policy by name (under any path) when its ARN is not known. */
 export async function findPolicyArn(iam: AwsCaller, name: string): Promise<string | undefined> {
-  let marker: string | undefined;
-  do {
-    const page = await iam.send<ListPoliciesCommandOutput>(
-      new ListPoliciesCommand({
-        Scope: "Local",
-        MaxItems: pageSize,
-        ...(marker === undefined ? {} : { Marker: marker }),
-      }),
-      { resource: label.policy(name) },
-    );
+  const listing = pages(
+    (marker) =>
+      iam.send<ListPoliciesCommandOutput>(
+        new ListPoliciesCommand({ Scope: "Local", MaxItems: pageSize, ...withMarker(marker) }),
+        { resource: label.policy(name) },
+      ),
+    iamNext,
+  );
+  for await (const page of listing) {
     const found = (page.Policies ?? []).find(
       (policy) => policy.PolicyName?.toLowerCase() === name.toLowerCase(),
     );
     if (found?.Arn !== undefined) return found.Arn;
-    marker = page.IsTruncated === true ? page.Marker : undefined;
-  } while (marker !== undefined);
+  }
   return undefined;
 }

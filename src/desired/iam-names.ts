@@ -21,3 +21,8 @@ export function checkIamPath(path: string): string | undefined {
 export function iamNameKey(name: string): string {
   return name.toLowerCase();
 }
+
+/** Whether two IAM names name the same resource. */
+export function sameIamName(a: string, b: string): boolean {
+  return iamNameKey(a) === iamNameKey(b);
+}

@@ -1,8 +1,9 @@
-import type { DesiredAccess } from "../desired/desired-access.js";
 import type { Mode } from "../manifest/instance-access.js";
 import type { Snapshot } from "../observed/snapshot.js";
 import type { ManifestPlan } from "../plan/manifest-plan.js";
-import { planPass, type PassPlan } from "../plan/plan-pass.js";
+import { planPass, type ManifestsInForce, type PassPlan } from "../plan/plan-pass.js";
+
+export type { ManifestsInForce } from "../plan/plan-pass.js";
 import {
   executePlans,
   type ActionExecutor,
@@ -20,16 +21,6 @@ export interface EngineOptions {
   readonly allowMassPrune: boolean;
   /** Manifests executed in parallel. */
   readonly concurrency: number;
-}
-
-/** The manifests a pass works from. */
-export interface ManifestsInForce {
-  /** Valid now, or (in the daemon) last valid while their file is broken. */
-  readonly inForce: readonly DesiredAccess[];
-  /** Names of invalid manifests never seen valid: nothing of theirs is touched. */
-  readonly protectedNames: ReadonlySet<string>;
-  /** Some invalid file did not reveal its names: nothing is removed. */
-  readonly unnamedInvalid: boolean;
 }
 
 /** One pass; what differs between plan, apply and the daemon's reconcile of a key is here, not in copies. */

@@ -1,23 +1,15 @@
 import { constants } from "node:fs";
-import { lstat, open, readdir, realpath, stat, type FileHandle } from "node:fs/promises";
+import { lstat, open, realpath, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import pLimit from "p-limit";
 import { maxManifestFileBytes } from "../manifest/decode-text.js";
 import type { ManifestFileInput } from "../manifest/examine-file.js";
 import { fileError } from "../manifest/manifest-error.js";
+import { errorCode } from "./error-code.js";
+import { findManifestFiles } from "./find-manifest-files.js";
+import { ManifestDirectoryError } from "./manifest-directory-error.js";
 
-const manifestExtension = /\.(ya?ml|json)$/i;
-
-/** The manifests directory itself could not be read: nothing may be concluded from its contents. */
-export class ManifestDirectoryError extends Error {
-  constructor(
-    readonly directory: string,
-    readonly code: string,
-  ) {
-    super(`cannot read manifests directory ${directory}: ${code}`);
-    this.name = "ManifestDirectoryError";
-  }
-}
+export { ManifestDirectoryError };
 
 /**
  * Reads every manifest file under `root`. Dot-files and dot-directories (.git) are skipped; symlinks are followed
@@ -25,84 +17,26 @@ export class ManifestDirectoryError extends Error {
  * so callers never mistake an unreadable manifest for a removed one.
  */
 export async function readManifestDirectory(root: string): Promise<ManifestFileInput[]> {
-  let rootReal: string;
+  const rootReal = await resolveRoot(root);
+  const { unreachable, files } = await findManifestFiles(root, rootReal);
+  // Read in parallel (bounded): a thousand small files one after another cost a third of a second.
+  const limit = pLimit(32);
+  const read = await Promise.all(
+    files.map(({ target, shown }) => limit(() => readManifestFile(target, shown))),
+  );
+  return [...unreachable, ...read];
+}
+
+/** The root's real path: symlinks under it are judged by whether they stay inside that. */
+async function resolveRoot(root: string): Promise<string> {
   try {
-    rootReal = await realpath(root);
+    const rootReal = await realpath(root);
     if (!(await stat(rootReal)).isDirectory())
       throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+    return rootReal;
   } catch (error) {
     throw new ManifestDirectoryError(root, errorCode(error));
   }
-  const inputs: ManifestFileInput[] = [];
-  const visitedDirectories = new Set<string>([rootReal]);
-  // Files found, by real path: a file reached both directly and through a symlink is read once, under its own name.
-  const found = new Map<string, { shown: string; viaLink: boolean }>();
-
-  const walk = async (directory: string, display: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(directory, { withFileTypes: true });
-    } catch (error) {
-      if (directory === rootReal) throw new ManifestDirectoryError(root, errorCode(error));
-      inputs.push({
-        file: display,
-        error: fileError(display, "FileUnreadable", `cannot read directory: ${errorCode(error)}`),
-      });
-      return;
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
-      if (entry.name.startsWith(".")) continue;
-      const full = path.join(directory, entry.name);
-      const shown = path.join(display, entry.name);
-      let target = full;
-      let isDirectory = entry.isDirectory();
-      if (entry.isSymbolicLink()) {
-        try {
-          target = await realpath(full);
-          isDirectory = (await stat(target)).isDirectory();
-        } catch (error) {
-          if (manifestExtension.test(entry.name)) {
-            inputs.push({
-              file: shown,
-              error: fileError(shown, "FileUnreadable", `cannot follow symlink: ${errorCode(error)}`),
-            });
-          }
-          continue;
-        }
-        if (target !== rootReal && !target.startsWith(rootReal + path.sep)) {
-          if (isDirectory || manifestExtension.test(entry.name)) {
-            inputs.push({
-              file: shown,
-              error: fileError(
-                shown,
-                "SymlinkOutsideRoot",
-                `symlink points outside the manifests directory (to ${target}); it is ignored`,
-              ),
-            });
-          }
-          continue;
-        }
-      }
-      if (isDirectory) {
-        if (visitedDirectories.has(target)) continue; // a symlink loop, or a second path to a directory already read
-        visitedDirectories.add(target);
-        await walk(target, shown);
-      } else if (manifestExtension.test(entry.name)) {
-        const viaLink = entry.isSymbolicLink();
-        const known = found.get(target);
-        if (known === undefined || (known.viaLink && !viaLink)) found.set(target, { shown, viaLink });
-      }
-    }
-  };
-  await walk(rootReal, root);
-  const files = [...found].sort(([, a], [, b]) => (a.shown < b.shown ? -1 : a.shown > b.shown ? 1 : 0));
-  // Read in parallel (bounded): a thousand small files one after another cost a third of a second.
-  const limit = pLimit(32);
-  inputs.push(
-    ...(await Promise.all(files.map(([target, { shown }]) => limit(() => readManifestFile(target, shown))))),
-  );
-  return inputs;
 }
 
 /** Reads one file, refusing oversized ones before loading them. */
@@ -204,10 +138,4 @@ export async function readManifestPaths(paths: readonly string[]): Promise<Manif
     else push(await readManifestFile(given));
   }
   return inputs;
-}
-
-function errorCode(error: unknown): string {
-  if (error !== null && typeof error === "object" && "code" in error && typeof error.code === "string")
-    return error.code;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -48,43 +48,10 @@ export interface ParsedFile {
 /** Parses every YAML (or JSON) document in a file; a broken document does not hide the valid ones beside it. */
 export function parseDocuments(file: string, text: string): ParsedFile {
   const lineCounter = new LineCounter();
-  const position = (offset: number): SourcePosition => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { line, column: col };
-  };
-  const errorAt = (offset: number, code: ManifestError["code"], message: string): ManifestError => ({
-    file,
-    ...position(offset),
-    message,
-    pointer: "",
-    code,
-  });
-
+  const source = fileSource(file, lineCounter);
   const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
-  const documentTokens = tokens.filter((token) => token.type === "document");
-  if (documentTokens.length > maxDocumentsPerFile) {
-    return {
-      documents: [],
-      errors: [
-        errorAt(
-          0,
-          "TooManyDocuments",
-          `file holds ${documentTokens.length} documents; at most ${maxDocumentsPerFile} are accepted per file`,
-        ),
-      ],
-    };
-  }
-  for (const token of documentTokens) {
-    const tooDeep = findTooDeep(token);
-    if (tooDeep !== undefined) {
-      return {
-        documents: [],
-        errors: [
-          errorAt(tooDeep, "NestingTooDeep", `document is nested more than ${maxNestingDepth} levels deep`),
-        ],
-      };
-    }
-  }
+  const refusal = tokenLimitError(tokens, source);
+  if (refusal !== undefined) return { documents: [], errors: [refusal] };
 
   const documents: SourceDocument[] = [];
   const errors: ManifestError[] = [];
@@ -94,57 +61,124 @@ export function parseDocuments(file: string, text: string): ParsedFile {
   let index = -1;
   for (const doc of composer.compose(tokens, true, text.length)) {
     index += 1;
-    const problems = [...doc.errors, ...doc.warnings];
-    for (const problem of problems)
-      errors.push(errorAt(problem.pos[0], "YamlSyntax", yamlMessage(problem.message)));
-    const duplicates = duplicateKeyOffsets(doc.contents);
-    for (const offset of duplicates) {
-      errors.push(errorAt(offset, "DuplicateKey", "duplicate key: a key may appear only once in a mapping"));
-    }
-    // Duplicate keys leave a readable document: check it further so the author sees every problem at once.
-    if (problems.length > 0 || doc.contents === null) continue;
-    const start = position(doc.contents.range[0]);
-    const aliasBomb = (): ManifestError => ({
-      file,
-      ...start,
-      message: `document expands more than ${maxAliasCount} aliases (a YAML alias bomb?); manifests need no aliases`,
-      pointer: "",
-      code: "AliasLimit",
-    });
-    // Counted before toJS: it resolves each alias by scanning the whole document, so thousands of aliases (each
-    // within the library's expansion limit) would take quadratic time.
-    const aliases = aliasesOf(doc.contents);
-    if (aliases.count > maxAliasCount) {
-      errors.push(aliasBomb());
-      continue;
-    }
-    if (aliases.unresolved !== undefined) {
-      const { source, offset } = aliases.unresolved;
-      errors.push(
-        errorAt(offset, "YamlSyntax", `alias *${source} refers to no anchor &${source} defined before it`),
-      );
-      continue;
-    }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount });
-    } catch {
-      errors.push(aliasBomb()); // few aliases, but expanding to too many nodes: the billion laughs
-      continue;
-    }
-    documents.push({
-      file,
-      index,
-      value,
-      damaged: duplicates.length > 0,
-      start,
-      locate: locator(doc, position),
-    });
+    const reading = readDocument(doc, index, source);
+    errors.push(...reading.errors);
+    if (reading.document !== undefined) documents.push(reading.document);
   }
   if (documents.length === 0 && errors.length === 0) {
-    errors.push(errorAt(0, "EmptyFile", "file holds no document; a manifest file holds at least one"));
+    errors.push(source.errorAt(0, "EmptyFile", "file holds no document; a manifest file holds at least one"));
   }
   return { documents, errors };
+}
+
+/** One file's text as the parser's offsets see it. */
+interface FileSource {
+  readonly file: string;
+  readonly position: (offset: number) => SourcePosition;
+  readonly errorAt: (offset: number, code: ManifestError["code"], message: string) => ManifestError;
+}
+
+function fileSource(file: string, lineCounter: LineCounter): FileSource {
+  const position = (offset: number): SourcePosition => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  return {
+    file,
+    position,
+    errorAt: (offset, code, message) => ({ file, ...position(offset), message, pointer: "", code }),
+  };
+}
+
+/** Checked on the parser's tokens: composing a `---` flood or a nesting bomb would itself take too long. */
+function tokenLimitError(tokens: readonly CST.Token[], source: FileSource): ManifestError | undefined {
+  const documentTokens = tokens.filter((token) => token.type === "document");
+  if (documentTokens.length > maxDocumentsPerFile) {
+    return source.errorAt(
+      0,
+      "TooManyDocuments",
+      `file holds ${documentTokens.length} documents; at most ${maxDocumentsPerFile} are accepted per file`,
+    );
+  }
+  for (const token of documentTokens) {
+    const tooDeep = findTooDeep(token);
+    if (tooDeep !== undefined) {
+      return source.errorAt(
+        tooDeep,
+        "NestingTooDeep",
+        `document is nested more than ${maxNestingDepth} levels deep`,
+      );
+    }
+  }
+  return undefined;
+}
+
+interface DocumentReading {
+  readonly errors: ManifestError[];
+  /** Absent when the document's problems leave nothing to check further. */
+  readonly document?: SourceDocument;
+}
+
+function readDocument(doc: Document.Parsed, index: number, source: FileSource): DocumentReading {
+  const problems = [...doc.errors, ...doc.warnings];
+  const errors = problems.map((problem) =>
+    source.errorAt(problem.pos[0], "YamlSyntax", yamlMessage(problem.message)),
+  );
+  const duplicates = duplicateKeyOffsets(doc.contents);
+  for (const offset of duplicates) {
+    errors.push(
+      source.errorAt(offset, "DuplicateKey", "duplicate key: a key may appear only once in a mapping"),
+    );
+  }
+  // Duplicate keys leave a readable document: check it further so the author sees every problem at once.
+  if (problems.length > 0 || doc.contents === null) return { errors };
+  const startOffset = doc.contents.range[0];
+  const plain = plainValue(doc, startOffset, source);
+  if ("error" in plain) return { errors: [...errors, plain.error] };
+  return {
+    errors,
+    document: {
+      file: source.file,
+      index,
+      value: plain.value,
+      damaged: duplicates.length > 0,
+      start: source.position(startOffset),
+      locate: locator(doc, source.position),
+    },
+  };
+}
+
+/** The document as plain data, unless its aliases are broken or would expand without bound. */
+function plainValue(
+  doc: Document.Parsed,
+  startOffset: number,
+  source: FileSource,
+): { readonly value: unknown } | { readonly error: ManifestError } {
+  const aliasBomb = (): ManifestError =>
+    source.errorAt(
+      startOffset,
+      "AliasLimit",
+      `document expands more than ${maxAliasCount} aliases (a YAML alias bomb?); manifests need no aliases`,
+    );
+  // Counted before toJS: it resolves each alias by scanning the whole document, so thousands of aliases (each
+  // within the library's expansion limit) would take quadratic time.
+  const aliases = aliasesOf(doc.contents);
+  if (aliases.count > maxAliasCount) return { error: aliasBomb() };
+  if (aliases.unresolved !== undefined) {
+    const { source: name, offset } = aliases.unresolved;
+    return {
+      error: source.errorAt(
+        offset,
+        "YamlSyntax",
+        `alias *${name} refers to no anchor &${name} defined before it`,
+      ),
+    };
+  }
+  try {
+    return { value: doc.toJS({ maxAliasCount }) as unknown };
+  } catch {
+    return { error: aliasBomb() }; // few aliases, but expanding to too many nodes: the billion laughs
+  }
 }
 
 function yamlMessage(message: string): string {

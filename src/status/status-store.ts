@@ -4,6 +4,7 @@ import type { ManifestError } from "../manifest/manifest-error.js";
 import type { Mode } from "../manifest/instance-access.js";
 import type { Reason } from "../plan/action.js";
 import { setConditions, type Condition, type ConditionInput } from "./conditions.js";
+import { deriveConditions } from "./derive-conditions.js";
 
 export interface ActionRecord {
   readonly description: string;
@@ -312,130 +313,10 @@ export class StatusStore {
   private refresh(name: string): void {
     const entry = this.entries.get(name);
     if (entry === undefined) return;
-    const generation = entry.generation ?? "";
-    const conditions: ConditionInput[] = [entry.valid];
-    const errorIssue = entry.issues.find((issue) => issue.severity === "error");
-    // After an edit, the last reconcile describes the previous generation: until the new one is reconciled,
-    // nothing may claim it is synced (that is what observedGeneration is for).
-    // (A removed manifest keeps its last generation for display; its clean-up is reconciled without one.)
-    const stale = !entry.removed && entry.result !== undefined && entry.resultGeneration !== entry.generation;
-    const resultGeneration = entry.resultGeneration ?? generation;
-    let synced: ConditionInput;
-    switch (stale ? "stale" : entry.result) {
-      case "stale":
-        synced = {
-          type: "Synced",
-          status: "Unknown",
-          reason: "Pending",
-          message: `generation ${generation} is not reconciled yet (the last reconcile was of generation ${resultGeneration})`,
-          observedGeneration: generation,
-        };
-        break;
-      case undefined:
-        synced = {
-          type: "Synced",
-          status: "Unknown",
-          reason: "Pending",
-          message: "not reconciled yet",
-          observedGeneration: generation,
-        };
-        break;
-      case "converged":
-        synced = {
-          type: "Synced",
-          status: "True",
-          reason: "Converged",
-          message: "AWS matches the manifest",
-          observedGeneration: generation,
-        };
-        break;
-      case "pending":
-        synced = {
-          type: "Synced",
-          status: "Unknown",
-          reason: "Reconciling",
-          message: "changes are being made",
-          observedGeneration: generation,
-        };
-        break;
-      case "drifted":
-        synced = {
-          type: "Synced",
-          status: "False",
-          reason: "ObserveOnly",
-          message: `observe mode: ${entry.drift.length} difference(s) reported, nothing changed`,
-          observedGeneration: generation,
-        };
-        break;
-      case "failed":
-        synced = {
-          type: "Synced",
-          status: "False",
-          reason: errorIssue?.code ?? "ReconcileFailed",
-          message: errorIssue?.message ?? entry.resultError ?? "the last reconcile failed",
-          observedGeneration: generation,
-        };
-        break;
-    }
-    conditions.push(synced);
-    const drifted = entry.drift.length > 0 && entry.result !== "converged";
-    if (drifted || entry.mode === "observe") {
-      conditions.push({
-        type: "Drifted",
-        status: drifted ? "True" : "False",
-        reason: drifted ? "DriftDetected" : "NoDrift",
-        message: drifted
-          ? entry.drift.map((item) => `${item.resource} ${item.field}`).join("; ")
-          : "AWS matches the manifest",
-        observedGeneration: resultGeneration,
-      });
-    }
-    const conflict = entry.issues.find((issue) => conflictCodes.has(issue.code));
-    if (conflict !== undefined) {
-      conditions.push({
-        type: "Conflict",
-        status: "True",
-        reason: conflict.code,
-        message: conflict.message,
-        observedGeneration: resultGeneration,
-      });
-    }
-    const ready =
-      entry.valid.status === "True" && synced.status === "True" && !drifted && errorIssue === undefined;
-    conditions.push({
-      type: "Ready",
-      status: ready
-        ? "True"
-        : stale || entry.result === undefined || entry.result === "pending"
-          ? "Unknown"
-          : "False",
-      reason: ready
-        ? "Converged"
-        : entry.removed
-          ? "ManifestRemoved"
-          : entry.valid.status !== "True"
-            ? "ManifestInvalid"
-            : synced.reason,
-      message: ready
-        ? "the manifest is in force and AWS matches it"
-        : synced.status === "True"
-          ? entry.valid.message
-          : synced.message,
-      observedGeneration: generation,
-    });
-    entry.conditions = setConditions(entry.conditions, conditions, this.now().toISOString());
+    entry.conditions = setConditions(entry.conditions, deriveConditions(entry), this.now().toISOString());
     this.recount(entry, countedStates(entry));
   }
 }
-
-const conflictCodes = new Set<string>([
-  "NotOwned",
-  "OwnedByInvalidManifest",
-  "OwnedByOtherManifest",
-  "InstanceClaimedByManifests",
-  "ForeignInstanceProfile",
-  "InstanceClaimedByInvalidManifest",
-]);
 
 /** Which of the rolecall_manifests states an entry is in: none once removed. */
 function countedStates(entry: Entry): CountedState[] {

@@ -83,52 +83,12 @@ function existingAssociation(store: Ec2Store, id: string | undefined): Associati
 
 export function associationHandlers(store: Ec2Store, iam: IamStore): HandlerTable {
   return {
-    DescribeIamInstanceProfileAssociations: handler<DescribeIamInstanceProfileAssociationsRequest>(
-      (input): DescribeIamInstanceProfileAssociationsResult => {
-        const limit = maxResults(input.MaxResults);
-        const matches = compileFilters(input.Filters, associationFields);
-        const ids = input.AssociationIds ?? [];
-        for (const id of ids) existingAssociation(store, id);
-        const wanted = new Set(ids);
-        const selected = [...store.associations.values()]
-          .filter((association) => (wanted.size === 0 || wanted.has(association.id)) && matches(association))
-          .sort((a, b) => a.sequence - b.sequence);
-        const page = paginate(
-          selected,
-          (association) => sequenceKey(association.sequence),
-          limit ?? selected.length,
-          input.NextToken,
-          invalidNextToken,
-        );
-        return {
-          IamInstanceProfileAssociations: page.items.map((association) =>
-            associationView(association, "associated"),
-          ),
-          ...(page.next === undefined ? {} : { NextToken: page.next }),
-        };
-      },
+    DescribeIamInstanceProfileAssociations: handler<DescribeIamInstanceProfileAssociationsRequest>((input) =>
+      describeAssociations(store, input),
     ),
 
-    AssociateIamInstanceProfile: handler<AssociateIamInstanceProfileRequest>(
-      (input): AssociateIamInstanceProfileResult => {
-        const instanceId = wellFormedInstanceId(requiredParameter(input.InstanceId, "InstanceId"));
-        const instance = store.instances.get(instanceId);
-        if (instance === undefined) {
-          throw ec2Error("InvalidInstanceID.NotFound", `The instance ID '${instanceId}' does not exist`);
-        }
-        const profile = resolveProfile(iam, input.IamInstanceProfile);
-        if (instance.state === "terminated" || instance.state === "shutting-down") {
-          throw ec2Error(
-            "IncorrectInstanceState",
-            `The instance '${instanceId}' is not in a valid state for this operation.`,
-          );
-        }
-        if (store.associationOf(instanceId) !== undefined) {
-          throw ec2Error("IncorrectState", `There is an existing association for instance ${instanceId}`);
-        }
-        const association = store.newAssociation(instanceId, profile);
-        return { IamInstanceProfileAssociation: associationView(association, "associating") };
-      },
+    AssociateIamInstanceProfile: handler<AssociateIamInstanceProfileRequest>((input) =>
+      associateProfile(store, iam, input),
     ),
 
     ReplaceIamInstanceProfileAssociation: handler<ReplaceIamInstanceProfileAssociationRequest>(
@@ -149,4 +109,55 @@ export function associationHandlers(store: Ec2Store, iam: IamStore): HandlerTabl
       },
     ),
   };
+}
+
+function describeAssociations(
+  store: Ec2Store,
+  input: Partial<DescribeIamInstanceProfileAssociationsRequest>,
+): DescribeIamInstanceProfileAssociationsResult {
+  const limit = maxResults(input.MaxResults);
+  const matches = compileFilters(input.Filters, associationFields);
+  const ids = input.AssociationIds ?? [];
+  for (const id of ids) existingAssociation(store, id);
+  const wanted = new Set(ids);
+  const selected = [...store.associations.values()]
+    .filter((association) => (wanted.size === 0 || wanted.has(association.id)) && matches(association))
+    .sort((a, b) => a.sequence - b.sequence);
+  const page = paginate(
+    selected,
+    (association) => sequenceKey(association.sequence),
+    limit ?? selected.length,
+    input.NextToken,
+    invalidNextToken,
+  );
+  return {
+    IamInstanceProfileAssociations: page.items.map((association) =>
+      associationView(association, "associated"),
+    ),
+    ...(page.next === undefined ? {} : { NextToken: page.next }),
+  };
+}
+
+function associateProfile(
+  store: Ec2Store,
+  iam: IamStore,
+  input: Partial<AssociateIamInstanceProfileRequest>,
+): AssociateIamInstanceProfileResult {
+  const instanceId = wellFormedInstanceId(requiredParameter(input.InstanceId, "InstanceId"));
+  const instance = store.instances.get(instanceId);
+  if (instance === undefined) {
+    throw ec2Error("InvalidInstanceID.NotFound", `The instance ID '${instanceId}' does not exist`);
+  }
+  const profile = resolveProfile(iam, input.IamInstanceProfile);
+  if (instance.state === "terminated" || instance.state === "shutting-down") {
+    throw ec2Error(
+      "IncorrectInstanceState",
+      `The instance '${instanceId}' is not in a valid state for this operation.`,
+    );
+  }
+  if (store.associationOf(instanceId) !== undefined) {
+    throw ec2Error("IncorrectState", `There is an existing association for instance ${instanceId}`);
+  }
+  const association = store.newAssociation(instanceId, profile);
+  return { IamInstanceProfileAssociation: associationView(association, "associating") };
 }

@@ -16,7 +16,7 @@ import type {
 import { iamError } from "./errors.js";
 import { handler, type HandlerTable } from "./handlers.js";
 import { iamPage, tagPage } from "./iam-listing.js";
-import type { IamStore, ProfileRecord } from "./iam-store.js";
+import { profileNamed, roleNamed, type IamStore, type ProfileRecord } from "./iam-store.js";
 import { required, validName, validPath, validPathPrefix } from "./iam-validation.js";
 import { profileView } from "./iam-views.js";
 import { byKey } from "./pagination.js";
@@ -24,33 +24,21 @@ import { TagSet } from "./tags.js";
 
 const byName = byKey((profile: ProfileRecord) => profile.name.toLowerCase());
 
+/** Every instance-profile operation: the profile itself, its tags and the role it holds. */
 export function instanceProfileHandlers(store: IamStore): HandlerTable {
-  const profileNamed = (name: string | undefined): ProfileRecord =>
-    store.profile(required(name, "instanceProfileName"));
-
   return {
-    CreateInstanceProfile: handler<CreateInstanceProfileRequest>((input): CreateInstanceProfileResponse => {
-      const name = validName(input.InstanceProfileName, "instanceProfileName", 128);
-      const path = validPath(input.Path);
-      const tags = new TagSet(input.Tags);
-      if (store.profiles.has(name.toLowerCase())) {
-        throw iamError("EntityAlreadyExists", `Instance Profile ${name} already exists.`);
-      }
-      const profile: ProfileRecord = {
-        name,
-        id: store.ids.iam("AIPA"),
-        arn: store.arn("instance-profile", path, name),
-        path,
-        createDate: store.clock.now(),
-        role: undefined,
-        tags,
-      };
-      store.profiles.set(name.toLowerCase(), profile);
-      return { InstanceProfile: profileView(store, profile, { tags: tags.size > 0 }) };
-    }),
+    ...profileLifecycleHandlers(store),
+    ...profileTagHandlers(store),
+    ...profileRoleHandlers(store),
+  };
+}
+
+function profileLifecycleHandlers(store: IamStore): HandlerTable {
+  return {
+    CreateInstanceProfile: handler<CreateInstanceProfileRequest>((input) => createProfile(store, input)),
 
     GetInstanceProfile: handler<GetInstanceProfileRequest>((input): GetInstanceProfileResponse => ({
-      InstanceProfile: profileView(store, profileNamed(input.InstanceProfileName), { tags: true }),
+      InstanceProfile: profileView(store, profileNamed(store, input.InstanceProfileName), { tags: true }),
     })),
 
     ListInstanceProfiles: handler<ListInstanceProfilesRequest>((input): ListInstanceProfilesResponse => {
@@ -65,24 +53,68 @@ export function instanceProfileHandlers(store: IamStore): HandlerTable {
       };
     }),
 
+    DeleteInstanceProfile: handler<DeleteInstanceProfileRequest>((input) => {
+      const profile = profileNamed(store, input.InstanceProfileName);
+      if (profile.role !== undefined) {
+        throw iamError(
+          "DeleteConflict",
+          "Cannot delete entity, must remove roles from instance profile first.",
+        );
+      }
+      // EC2 associations that use it stay, pointing at a profile that no longer exists, as on AWS.
+      store.profiles.delete(profile.name.toLowerCase());
+      return {};
+    }),
+  };
+}
+
+function createProfile(
+  store: IamStore,
+  input: Partial<CreateInstanceProfileRequest>,
+): CreateInstanceProfileResponse {
+  const name = validName(input.InstanceProfileName, "instanceProfileName", 128);
+  const path = validPath(input.Path);
+  const tags = new TagSet(input.Tags);
+  if (store.profiles.has(name.toLowerCase())) {
+    throw iamError("EntityAlreadyExists", `Instance Profile ${name} already exists.`);
+  }
+  const profile: ProfileRecord = {
+    name,
+    id: store.ids.iam("AIPA"),
+    arn: store.arn("instance-profile", path, name),
+    path,
+    createDate: store.clock.now(),
+    role: undefined,
+    tags,
+  };
+  store.profiles.set(name.toLowerCase(), profile);
+  return { InstanceProfile: profileView(store, profile, { tags: tags.size > 0 }) };
+}
+
+function profileTagHandlers(store: IamStore): HandlerTable {
+  return {
     ListInstanceProfileTags: handler<ListInstanceProfileTagsRequest>(
       (input): ListInstanceProfileTagsResponse =>
-        tagPage(profileNamed(input.InstanceProfileName).tags, input),
+        tagPage(profileNamed(store, input.InstanceProfileName).tags, input),
     ),
 
     TagInstanceProfile: handler<TagInstanceProfileRequest>((input) => {
-      profileNamed(input.InstanceProfileName).tags.apply(input.Tags ?? []);
+      profileNamed(store, input.InstanceProfileName).tags.apply(input.Tags ?? []);
       return {};
     }),
 
     UntagInstanceProfile: handler<UntagInstanceProfileRequest>((input) => {
-      profileNamed(input.InstanceProfileName).tags.remove(input.TagKeys);
+      profileNamed(store, input.InstanceProfileName).tags.remove(input.TagKeys);
       return {};
     }),
+  };
+}
 
+function profileRoleHandlers(store: IamStore): HandlerTable {
+  return {
     AddRoleToInstanceProfile: handler<AddRoleToInstanceProfileRequest>((input) => {
-      const profile = profileNamed(input.InstanceProfileName);
-      const role = store.role(required(input.RoleName, "roleName"));
+      const profile = profileNamed(store, input.InstanceProfileName);
+      const role = roleNamed(store, input.RoleName);
       // Even the same role again: IAM counts the slot, not the role.
       if (profile.role !== undefined) {
         throw iamError("LimitExceeded", "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1");
@@ -92,7 +124,7 @@ export function instanceProfileHandlers(store: IamStore): HandlerTable {
     }),
 
     RemoveRoleFromInstanceProfile: handler<RemoveRoleFromInstanceProfileRequest>((input) => {
-      const profile = profileNamed(input.InstanceProfileName);
+      const profile = profileNamed(store, input.InstanceProfileName);
       const roleName = required(input.RoleName, "roleName");
       if (profile.role !== roleName.toLowerCase()) {
         throw iamError(
@@ -101,19 +133,6 @@ export function instanceProfileHandlers(store: IamStore): HandlerTable {
         );
       }
       profile.role = undefined;
-      return {};
-    }),
-
-    DeleteInstanceProfile: handler<DeleteInstanceProfileRequest>((input) => {
-      const profile = profileNamed(input.InstanceProfileName);
-      if (profile.role !== undefined) {
-        throw iamError(
-          "DeleteConflict",
-          "Cannot delete entity, must remove roles from instance profile first.",
-        );
-      }
-      // EC2 associations that use it stay, pointing at a profile that no longer exists, as on AWS.
-      store.profiles.delete(profile.name.toLowerCase());
       return {};
     }),
   };

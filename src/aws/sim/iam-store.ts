@@ -1,8 +1,8 @@
-import { awsManagedPolicies } from "./aws-managed-policies.js";
 import { iamArn, parseIamArn } from "./arns.js";
 import { iamError } from "./errors.js";
 import type { MonotonicClock } from "./clock.js";
 import type { IdFactory } from "./ids.js";
+import { required } from "./iam-validation.js";
 import type { TagSet } from "./tags.js";
 
 /** The account's IAM state. Names are unique case-insensitively, so every map is keyed by the lower-cased name. */
@@ -59,17 +59,14 @@ export class IamStore {
   readonly policies = new Map<string, PolicyRecord>();
   readonly roles = new Map<string, RoleRecord>();
   readonly profiles = new Map<string, ProfileRecord>();
-  /** AWS-managed policies, by lower-cased name: attachable, never created, changed or deleted here. */
-  readonly awsPolicies: ReadonlyMap<string, PolicyRecord>;
-
   constructor(
     readonly partition: string,
     readonly accountId: string,
     readonly ids: IdFactory,
     readonly clock: MonotonicClock,
-  ) {
-    this.awsPolicies = awsManagedPolicies(partition, clock);
-  }
+    /** AWS-managed policies, by lower-cased name: attachable, never created, changed or deleted here. */
+    readonly awsPolicies: ReadonlyMap<string, PolicyRecord> = new Map(),
+  ) {}
 
   arn(type: "policy" | "role" | "instance-profile", path: string, name: string): string {
     return iamArn(this.partition, this.accountId, type, path, name);
@@ -137,4 +134,14 @@ export class IamStore {
     const key = role.name.toLowerCase();
     return [...this.profiles.values()].filter((profile) => profile.role === key);
   }
+}
+
+/** The role a request's RoleName names: ValidationError when it is missing, NoSuchEntity when it is unknown. */
+export function roleNamed(store: IamStore, name: string | undefined): RoleRecord {
+  return store.role(required(name, "roleName"));
+}
+
+/** The profile a request's InstanceProfileName names, checked like a RoleName. */
+export function profileNamed(store: IamStore, name: string | undefined): ProfileRecord {
+  return store.profile(required(name, "instanceProfileName"));
 }

@@ -35,6 +35,17 @@ export function validName(value: string | undefined, parameter: string, maxLengt
   return name;
 }
 
+/** Role and policy descriptions: up to 1000 characters, absent allowed. */
+export function validDescription(value: string | undefined): string | undefined {
+  if (value !== undefined && value.length > 1000) {
+    throw iamError(
+      "ValidationError",
+      "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1000",
+    );
+  }
+  return value;
+}
+
 const pathPattern = /^\/([\x21-\x7e]*\/)?$/;
 
 /** Paths begin and end with "/" and hold printable ASCII; "/" when absent. */

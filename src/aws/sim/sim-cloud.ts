@@ -1,3 +1,4 @@
+import { awsManagedPolicies } from "./aws-managed-policies.js";
 import { MonotonicClock } from "./clock.js";
 import { ec2Handlers } from "./ec2-service.js";
 import { Ec2Store, type SimInstanceSeed } from "./ec2-store.js";
@@ -47,7 +48,13 @@ export class SimCloud {
     if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error(`invalid latencyMs ${latencyMs}`);
     const ids = new IdFactory();
     const clock = new MonotonicClock();
-    const iamStore = new IamStore(this.partition, this.accountId, ids, clock);
+    const iamStore = new IamStore(
+      this.partition,
+      this.accountId,
+      ids,
+      clock,
+      awsManagedPolicies(this.partition, clock),
+    );
     this.ec2Store = new Ec2Store(this.accountId, ids, clock);
     let requests = 0;
     const requestId = () => {

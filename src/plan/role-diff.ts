@@ -1,0 +1,117 @@
+import type { ObservedRole } from "../observed/snapshot.js";
+import { takeoverTags, type ChainWork } from "./chain-work.js";
+import { show } from "./labels.js";
+import { policiesEqual } from "./policy-equality.js";
+import { tagActions, tagReason } from "./tag-changes.js";
+
+/** Role: exists, trusts EC2 exactly, holds exactly the manifest's policy and no inline policy. */
+export function diffRole(work: ChainWork): void {
+  const { desired, manifest } = work;
+  const { role, labels } = work.chain;
+  if (role === undefined) {
+    const reason = { resource: labels.role, field: "exists", desired: "present", actual: "absent" };
+    work.want(reason, {
+      kind: "createRole",
+      manifest,
+      reason,
+      roleName: desired.role.name,
+      path: desired.role.path,
+      description: desired.role.description,
+      trustPolicy: desired.role.trustPolicy,
+      tags: desired.tags,
+    });
+  } else {
+    diffRoleTags(work, role);
+    diffTrust(work, role);
+    diffRolePolicies(work, role);
+  }
+  attachPolicy(work);
+}
+
+function diffRoleTags(work: ChainWork, role: ObservedRole): void {
+  const [, roleClaim] = work.chain.claims;
+  const changes =
+    roleClaim?.kind === "takeover"
+      ? { set: takeoverTags(work.desired, role.path), remove: work.roleTags?.remove ?? [] }
+      : work.roleTags;
+  if (changes === undefined) return;
+  const reason = tagReason(work.chain.labels.role, work.desired.tags, role.tags);
+  const target = { kind: "role" as const, roleName: role.name };
+  for (const action of tagActions(work.manifest, target, changes, reason)) work.want(reason, action);
+}
+
+function diffTrust(work: ChainWork, role: ObservedRole): void {
+  const trustPolicy = work.desired.role.trustPolicy;
+  if (policiesEqual(role.trustPolicy, trustPolicy)) return;
+  const reason = {
+    resource: work.chain.labels.role,
+    field: "trustPolicy",
+    desired: show(trustPolicy),
+    actual: role.trustPolicy === undefined ? "(unreadable)" : show(role.trustPolicy),
+  };
+  work.want(reason, {
+    kind: "updateAssumeRolePolicy",
+    manifest: work.manifest,
+    reason,
+    roleName: role.name,
+    trustPolicy,
+  });
+}
+
+/** Inline policies deleted, and every managed policy but the manifest's detached. */
+function diffRolePolicies(work: ChainWork, role: ObservedRole): void {
+  const { manifest } = work;
+  const { policy, labels } = work.chain;
+  for (const inline of role.inlinePolicyNames) {
+    const reason = {
+      resource: labels.role,
+      field: "inlinePolicies",
+      desired: "[]",
+      actual: show(role.inlinePolicyNames),
+    };
+    work.want(reason, {
+      kind: "deleteRolePolicy",
+      manifest,
+      reason,
+      roleName: role.name,
+      inlinePolicyName: inline,
+    });
+  }
+  for (const attached of role.attachedPolicyArns) {
+    if (attached === policy?.arn) continue;
+    const reason = {
+      resource: labels.role,
+      field: "attachedPolicies",
+      desired: show([policy?.arn ?? work.desired.policy.name]),
+      actual: show(role.attachedPolicyArns),
+    };
+    work.want(reason, {
+      kind: "detachRolePolicy",
+      manifest,
+      reason,
+      roleName: role.name,
+      policyArn: attached,
+    });
+  }
+}
+
+/** The manifest's policy attached to its role (created in this plan, or there already). */
+function attachPolicy(work: ChainWork): void {
+  const { desired } = work;
+  const { policy, role, labels } = work.chain;
+  if (policy !== undefined && role !== undefined && role.attachedPolicyArns.includes(policy.arn)) return;
+  const reason = {
+    resource: labels.role,
+    field: "attachedPolicies",
+    desired: show([policy?.arn ?? desired.policy.name]),
+    actual: show(role?.attachedPolicyArns ?? []),
+  };
+  work.want(reason, {
+    kind: "attachRolePolicy",
+    manifest: work.manifest,
+    reason,
+    roleName: role?.name ?? desired.role.name,
+    policyName: policy?.name ?? desired.policy.name,
+    policyArn: policy?.arn,
+  });
+}
