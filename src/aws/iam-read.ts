@@ -102,6 +102,7 @@ function toObservedRole(role: RoleDetail): ObservedRole | undefined {
       policy.PolicyName === undefined ? [] : [policy.PolicyName],
     ),
     tags: toTags(role.Tags),
+    permissionsBoundary: role.PermissionsBoundary?.PermissionsBoundaryArn,
   };
 }
 
@@ -252,6 +253,7 @@ export async function readRole(iam: AwsCaller, name: string): Promise<ObservedRo
     attachedPolicyArns: attached,
     inlinePolicyNames: inline,
     tags: toTags(role.Tags),
+    permissionsBoundary: role.PermissionsBoundary?.PermissionsBoundaryArn,
   };
 }
 

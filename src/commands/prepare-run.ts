@@ -16,6 +16,7 @@ export async function prepareRun(config: PassConfig) {
     iamPath: config.iamPath,
     partition: cloud.partition,
     defaultMode: config.mode,
+    permissionsBoundary: config.permissionsBoundary,
   });
   return { logger, calls, engine, set };
 }

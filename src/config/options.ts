@@ -26,6 +26,8 @@ export interface EngineConfig {
   propagationTimeout: number;
   requestTimeout: number;
   readStrategy: ReadStrategy;
+  /** The managed policy every role rolecall creates is capped by; none when undefined. */
+  permissionsBoundary?: string;
 }
 
 /** plan and apply. */
@@ -123,6 +125,13 @@ export const options = {
       .env("ROLECALL_READ_STRATEGY")
       .default("snapshot")
       .hideHelp(),
+  permissionsBoundary: () =>
+    new Option(
+      "--permissions-boundary <arn>",
+      "ARN of the managed policy every role rolecall creates or adopts is capped by (recommended in production)",
+    )
+      .env("ROLECALL_PERMISSIONS_BOUNDARY")
+      .argParser(policyArn),
   host: () =>
     new Option("--host <address>", "address the HTTP server listens on")
       .env("ROLECALL_HOST")
@@ -171,7 +180,17 @@ export function engineOptions(logLevelFallback: LogLevel): Option[] {
     options.propagationTimeout(),
     options.requestTimeout(),
     options.readStrategy(),
+    options.permissionsBoundary(),
   ];
+}
+
+/** A managed policy's ARN, in any partition and under any path. */
+function policyArn(value: string): string {
+  if (!/^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/([\u0021-\u007e]*\/)?[\w+=,.@-]{1,128}$/.test(value))
+    throw new InvalidArgumentError(
+      `"${value}" is not the ARN of a managed policy (arn:aws:iam::ACCOUNT:policy/PATH/NAME)`,
+    );
+  return value;
 }
 
 function positiveInteger(value: string): number {

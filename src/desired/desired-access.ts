@@ -11,6 +11,8 @@ export interface CompileOptions {
   readonly partition: string;
   /** Mode for manifests that do not set spec.mode. */
   readonly defaultMode: Mode;
+  /** The permissions boundary every role rolecall creates carries (--permissions-boundary); none when undefined. */
+  readonly permissionsBoundary?: string | undefined;
 }
 
 export interface InstanceSelection {
@@ -37,6 +39,8 @@ export interface DesiredAccess {
     readonly path: string;
     readonly description: string;
     readonly trustPolicy: PolicyDocument;
+    /** The managed policy capping the role; undefined: rolecall sets none and leaves one set by hand alone. */
+    readonly permissionsBoundary: string | undefined;
   };
   readonly instanceProfile: { readonly name: string; readonly path: string };
   readonly selector: InstanceSelection;
@@ -68,6 +72,7 @@ export function compileDesired(manifest: InstanceAccess, options: CompileOptions
       path: options.iamPath,
       description: roleDescription(name),
       trustPolicy: ec2TrustPolicy(),
+      permissionsBoundary: options.permissionsBoundary,
     },
     instanceProfile: { name: spec.iam?.instanceProfileName ?? defaultIamName(name), path: options.iamPath },
     selector: { instanceIds: [...(spec.instanceSelector.instanceIds ?? [])].sort(), matchTags },

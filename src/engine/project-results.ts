@@ -31,7 +31,9 @@ export function projectAfterExecution(
     );
   if (desired === undefined) return { ...plan, instances };
   const policyArn = policyNamed(after, desired.policy.name)?.arn;
-  const roleArn = roleNamed(after, desired.role.name)?.arn;
+  const role = roleNamed(after, desired.role.name);
+  const roleArn = role?.arn;
+  const permissionsBoundary = role?.permissionsBoundary;
   const instanceProfileArn = profileNamed(after, desired.instanceProfile.name)?.arn;
   return {
     ...plan,
@@ -40,6 +42,7 @@ export function projectAfterExecution(
       ...(policyArn === undefined ? {} : { policyArn }),
       ...(roleArn === undefined ? {} : { roleArn }),
       ...(instanceProfileArn === undefined ? {} : { instanceProfileArn }),
+      ...(permissionsBoundary === undefined ? {} : { permissionsBoundary }),
     },
   };
 }

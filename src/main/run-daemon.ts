@@ -15,10 +15,20 @@ export async function runDaemon(config: RunConfig): Promise<void> {
   const logger = createLogger(config.logLevel);
   const metrics = new Metrics();
   const status = new StatusStore();
+  if (config.permissionsBoundary === undefined)
+    status.setNotice(
+      "NoPermissionsBoundary",
+      "roles are created without a permissions boundary (--permissions-boundary): whoever holds rolecall's credentials could give a role more than S3 access",
+    );
   const cloud = await connect(config, metrics, logger);
   const controller = new Controller({
     manifestsDirectory: config.manifests,
-    compile: { iamPath: config.iamPath, partition: cloud.partition, defaultMode: config.mode },
+    compile: {
+      iamPath: config.iamPath,
+      partition: cloud.partition,
+      defaultMode: config.mode,
+      permissionsBoundary: config.permissionsBoundary,
+    },
     engine: createEngine(cloud, config),
     ec2: cloud.ec2,
     status,

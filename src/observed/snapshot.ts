@@ -42,6 +42,8 @@ export interface ObservedRole {
   readonly attachedPolicyArns: readonly string[];
   readonly inlinePolicyNames: readonly string[];
   readonly tags: Tags;
+  /** The ARN of the managed policy capping the role, if it has one. */
+  readonly permissionsBoundary?: string | undefined;
 }
 
 export interface ObservedInstanceProfile {

@@ -71,6 +71,12 @@ export type Action = Base &
         readonly description: string;
         readonly trustPolicy: PolicyDocument;
         readonly tags: Tags;
+        readonly permissionsBoundary?: string;
+      }
+    | {
+        readonly kind: "putRolePermissionsBoundary";
+        readonly roleName: string;
+        readonly boundaryArn: string;
       }
     | {
         readonly kind: "updateAssumeRolePolicy";
@@ -160,6 +166,8 @@ export function describeAction(action: Action): string {
       return `delete policy ${action.policyArn}`;
     case "createRole":
       return `create role ${action.roleName}`;
+    case "putRolePermissionsBoundary":
+      return `set permissions boundary ${action.boundaryArn} on role ${action.roleName}`;
     case "updateAssumeRolePolicy":
       return `restore trust policy of role ${action.roleName}`;
     case "tagRole":

@@ -215,9 +215,12 @@ const roleEffects = {
         attachedPolicyArns: [],
         inlinePolicyNames: [],
         tags: action.tags,
+        permissionsBoundary: action.permissionsBoundary,
       },
     ),
   ],
+  putRolePermissionsBoundary: (snapshot, action) =>
+    changeRole(snapshot, action.roleName, (role) => ({ ...role, permissionsBoundary: action.boundaryArn })),
   updateAssumeRolePolicy: (snapshot, action) =>
     changeRole(snapshot, action.roleName, (role) => ({ ...role, trustPolicy: action.trustPolicy })),
   tagRole: (snapshot, action) =>

@@ -8,7 +8,7 @@ import { label } from "./labels.js";
 import type { DiffContext, Issue, ManifestPlan } from "./manifest-plan.js";
 import { diffPolicy } from "./policy-diff.js";
 import { diffProfile } from "./profile-diff.js";
-import { diffRole } from "./role-diff.js";
+import { diffBoundary, diffRole } from "./role-diff.js";
 import { tagChanges } from "./tag-changes.js";
 
 export { maxPolicyVersions } from "./policy-diff.js";
@@ -59,6 +59,7 @@ export function claimChain(
   const resources: ManifestPlan["resources"] = {
     ...(policy === undefined ? {} : { policyArn: policy.arn }),
     ...(role === undefined ? {} : { roleArn: role.arn }),
+    ...(role?.permissionsBoundary === undefined ? {} : { permissionsBoundary: role.permissionsBoundary }),
     ...(profile === undefined ? {} : { instanceProfileArn: profile.arn }),
   };
   return {
@@ -86,6 +87,7 @@ export function diffIamChain(desired: DesiredAccess, snapshot: Snapshot, context
   if (issues.length > 0) return { actions: [], drift: [], issues, resources: chain.resources, blocked: true };
   const roleTags = chain.role === undefined ? undefined : tagChanges(chain.role.tags, desired.tags);
   const work = new ChainWork(desired, chain, roleTags);
+  diffBoundary(work);
   diffPolicy(work);
   diffRole(work);
   diffProfile(work);

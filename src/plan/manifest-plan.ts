@@ -40,6 +40,15 @@ export interface InstanceStatus {
   readonly association: AssociationState;
 }
 
+/** The ARNs of a manifest's chain as found (or, after a pass, as it left them). */
+export interface ManifestResources {
+  readonly policyArn?: string;
+  readonly roleArn?: string;
+  readonly instanceProfileArn?: string;
+  /** The boundary the role carries, if any. */
+  readonly permissionsBoundary?: string;
+}
+
 /** What one manifest needs done, and what was found. */
 export interface ManifestPlan {
   readonly manifest: string;
@@ -51,7 +60,7 @@ export interface ManifestPlan {
   readonly drift: Reason[];
   readonly issues: Issue[];
   readonly instances: InstanceStatus[];
-  readonly resources: { policyArn?: string; roleArn?: string; instanceProfileArn?: string };
+  readonly resources: ManifestResources;
 }
 
 export function emptyManifestPlan(manifest: string, mode: Mode): ManifestPlan {

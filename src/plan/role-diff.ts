@@ -19,6 +19,9 @@ export function diffRole(work: ChainWork): void {
       description: desired.role.description,
       trustPolicy: desired.role.trustPolicy,
       tags: desired.tags,
+      ...(desired.role.permissionsBoundary === undefined
+        ? {}
+        : { permissionsBoundary: desired.role.permissionsBoundary }),
     });
   } else {
     diffRoleTags(work, role);
@@ -26,6 +29,30 @@ export function diffRole(work: ChainWork): void {
     diffRolePolicies(work, role);
   }
   attachPolicy(work);
+}
+
+/**
+ * The permissions boundary, first of all the chain's changes: a role taken over, or one whose boundary was removed
+ * or replaced by hand, is capped before anything is attached to it. Without a configured boundary, a boundary
+ * set by hand is left alone.
+ */
+export function diffBoundary(work: ChainWork): void {
+  const { role, labels } = work.chain;
+  const wanted = work.desired.role.permissionsBoundary;
+  if (role === undefined || wanted === undefined || role.permissionsBoundary === wanted) return;
+  const reason = {
+    resource: labels.role,
+    field: "permissionsBoundary",
+    desired: wanted,
+    actual: role.permissionsBoundary ?? "(none)",
+  };
+  work.want(reason, {
+    kind: "putRolePermissionsBoundary",
+    manifest: work.manifest,
+    reason,
+    roleName: role.name,
+    boundaryArn: wanted,
+  });
 }
 
 function diffRoleTags(work: ChainWork, role: ObservedRole): void {

@@ -1,4 +1,4 @@
-import type { InstanceStatus, Issue } from "../plan/manifest-plan.js";
+import type { InstanceStatus, Issue, ManifestResources } from "../plan/manifest-plan.js";
 import type { ManifestResult } from "../engine/engine.js";
 import type { ManifestError } from "../manifest/manifest-error.js";
 import type { Mode } from "../manifest/instance-access.js";
@@ -30,11 +30,7 @@ export interface ManifestStatusView {
   readonly conditions: readonly Condition[];
   readonly drift: readonly Reason[];
   readonly instances: readonly InstanceStatus[];
-  readonly resources: {
-    readonly policyArn?: string;
-    readonly roleArn?: string;
-    readonly instanceProfileArn?: string;
-  };
+  readonly resources: ManifestResources;
   readonly warnings: readonly string[];
   readonly lastReconcile: ReconcileRecord | null;
   readonly history: readonly ReconcileRecord[];

@@ -293,3 +293,33 @@ describe("diffIamChain: claims on existing resources", () => {
     expect(iamPath).not.toBe("/elsewhere/");
   });
 });
+
+describe("diffIamChain: permissions boundary", () => {
+  const boundary = "arn:aws:iam::123456789012:policy/boundaries/rolecall-boundary";
+  const bounded = desiredFor("dev", {}, { permissionsBoundary: boundary });
+
+  it("creates the role with the boundary", () => {
+    const create = diff(snapshotOf({}), bounded).actions.find((action) => action.kind === "createRole");
+    expect(create).toMatchObject({ permissionsBoundary: boundary });
+  });
+
+  it("a role missing its boundary gets it back first of all, as drift", () => {
+    const chain = chainOf(bounded, { policy: { document: { Version: "2012-10-17", Statement: [] } } });
+    const result = diff(
+      snapshotOf({ policies: [chain.policy], roles: [chain.role], profiles: [chain.profile] }),
+      bounded,
+    );
+    expect(kinds(result.actions)[0]).toBe("putRolePermissionsBoundary");
+    expect(result.drift).toContainEqual(
+      expect.objectContaining({ field: "permissionsBoundary", desired: boundary, actual: "(none)" }),
+    );
+  });
+
+  it("without a configured boundary, one set by hand is left alone", () => {
+    const chain = chainOf(dev, { role: { permissionsBoundary: boundary } });
+    const result = diff(
+      snapshotOf({ policies: [chain.policy], roles: [chain.role], profiles: [chain.profile] }),
+    );
+    expect(result.actions).toEqual([]);
+  });
+});

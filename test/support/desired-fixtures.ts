@@ -1,11 +1,15 @@
-import { compileDesired, type DesiredAccess } from "../../src/desired/desired-access.js";
+import { compileDesired, type CompileOptions, type DesiredAccess } from "../../src/desired/desired-access.js";
 import type { InstanceAccess } from "../../src/manifest/instance-access.js";
 
 export const iamPath = "/rolecall/";
 export const accountId = "123456789012";
 
 /** A compiled manifest: grants read on one bucket, selects by tag unless told otherwise. */
-export function desiredFor(name: string, spec: Partial<InstanceAccess["spec"]> = {}): DesiredAccess {
+export function desiredFor(
+  name: string,
+  spec: Partial<InstanceAccess["spec"]> = {},
+  options: Partial<CompileOptions> = {},
+): DesiredAccess {
   return compileDesired(
     {
       apiVersion: "rolecall.dev/v1alpha1",
@@ -17,7 +21,7 @@ export function desiredFor(name: string, spec: Partial<InstanceAccess["spec"]> =
         ...spec,
       },
     },
-    { iamPath, partition: "aws", defaultMode: "enforce" },
+    { iamPath, partition: "aws", defaultMode: "enforce", ...options },
   );
 }
 

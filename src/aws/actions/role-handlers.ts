@@ -4,6 +4,7 @@ import {
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
+  PutRolePermissionsBoundaryCommand,
   TagRoleCommand,
   UntagRoleCommand,
   UpdateAssumeRolePolicyCommand,
@@ -18,6 +19,7 @@ import { createOrAdopt, ignoreNotFound } from "./recovery.js";
 
 type RoleKind =
   | "createRole"
+  | "putRolePermissionsBoundary"
   | "updateAssumeRolePolicy"
   | "tagRole"
   | "untagRole"
@@ -40,6 +42,9 @@ export const roleHandlers: HandlerGroup<RoleKind> = {
             AssumeRolePolicyDocument: json(action.trustPolicy),
             Description: action.description,
             Tags: tagList(action.tags),
+            ...(action.permissionsBoundary === undefined
+              ? {}
+              : { PermissionsBoundary: action.permissionsBoundary }),
           }),
           { resource },
         );
@@ -49,6 +54,17 @@ export const roleHandlers: HandlerGroup<RoleKind> = {
     });
     context.created.add("role", action.roleName);
     return response;
+  },
+
+  async putRolePermissionsBoundary(action, context) {
+    await context.iam.send(
+      new PutRolePermissionsBoundaryCommand({
+        RoleName: action.roleName,
+        PermissionsBoundary: action.boundaryArn,
+      }),
+      { resource: label.role(action.roleName) },
+    );
+    return done;
   },
 
   async updateAssumeRolePolicy(action, context) {

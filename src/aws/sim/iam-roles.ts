@@ -11,6 +11,7 @@ import type {
   UpdateAssumeRolePolicyRequest,
 } from "@aws-sdk/client-iam";
 import { iamError } from "./errors.js";
+import { roleBoundaryHandlers, validBoundary } from "./iam-role-boundaries.js";
 import { handler, type HandlerTable } from "./handlers.js";
 import { tagPage } from "./iam-listing.js";
 import { roleAttachmentHandlers } from "./iam-role-attachments.js";
@@ -28,6 +29,7 @@ export function roleHandlers(store: IamStore): HandlerTable {
   return {
     ...roleLifecycleHandlers(store),
     ...roleTagHandlers(store),
+    ...roleBoundaryHandlers(store),
     ...roleAttachmentHandlers(store),
     ...roleInlinePolicyHandlers(store),
   };
@@ -72,6 +74,7 @@ function createRole(store: IamStore, input: Partial<CreateRoleRequest>): CreateR
   const maxSessionDuration = validMaxSessionDuration(input.MaxSessionDuration);
   const description = validDescription(input.Description);
   const tags = new TagSet(input.Tags);
+  const permissionsBoundary = validBoundary(store, input.PermissionsBoundary);
   if (store.roles.has(name.toLowerCase()))
     throw iamError("EntityAlreadyExists", `Role with name ${name} already exists.`);
   const role: RoleRecord = {
@@ -86,6 +89,7 @@ function createRole(store: IamStore, input: Partial<CreateRoleRequest>): CreateR
     attached: new Set(),
     inline: new Map(),
     tags,
+    permissionsBoundary,
   };
   store.roles.set(name.toLowerCase(), role);
   return { Role: roleView(role, { tags: tags.size > 0 }) };

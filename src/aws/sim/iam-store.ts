@@ -42,6 +42,8 @@ export interface RoleRecord {
   /** Inline policies by lower-cased name. */
   readonly inline: Map<string, { readonly name: string; readonly document: string }>;
   readonly tags: TagSet;
+  /** The ARN of the managed policy that caps the role, if any. */
+  permissionsBoundary: string | undefined;
 }
 
 export interface ProfileRecord {

@@ -26,8 +26,21 @@ export function roleView(role: RoleRecord, options: { tags: boolean }): Role {
     AssumeRolePolicyDocument: encodeDocument(role.trustPolicy),
     MaxSessionDuration: role.maxSessionDuration,
     ...(role.description === undefined ? {} : { Description: role.description }),
+    ...boundaryView(role),
     ...(options.tags ? { Tags: role.tags.list() } : {}),
   };
+}
+
+/** AWS leaves the element out when the role has no boundary. */
+function boundaryView(role: RoleRecord): Pick<Role, "PermissionsBoundary"> {
+  return role.permissionsBoundary === undefined
+    ? {}
+    : {
+        PermissionsBoundary: {
+          PermissionsBoundaryType: "PermissionsBoundaryPolicy",
+          PermissionsBoundaryArn: role.permissionsBoundary,
+        },
+      };
 }
 
 export function profileView(
@@ -55,7 +68,9 @@ export function policyView(store: IamStore, policy: PolicyRecord, options: { tag
     Path: policy.path,
     DefaultVersionId: policy.defaultVersionId,
     AttachmentCount: store.attachmentsOf(policy).length,
-    PermissionsBoundaryUsageCount: 0,
+    PermissionsBoundaryUsageCount: [...store.roles.values()].filter(
+      (role) => role.permissionsBoundary === policy.arn,
+    ).length,
     IsAttachable: true,
     ...(policy.description === undefined ? {} : { Description: policy.description }),
     CreateDate: date(policy.createDate),
@@ -102,6 +117,7 @@ export function roleDetailView(store: IamStore, role: RoleRecord): RoleDetail {
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([, inline]) => ({ PolicyName: inline.name, PolicyDocument: encodeDocument(inline.document) })),
     AttachedManagedPolicies: attachedPolicies(store, role).map(attachedView),
+    ...boundaryView(role),
     Tags: role.tags.list(),
     RoleLastUsed: {},
   };
