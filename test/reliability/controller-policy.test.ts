@@ -1,112 +1,35 @@
-// The controller's own IAM policy (policies/rolecall-controller-policy.json) against the code: every operation
-// rolecall's adapters can send is allowed, nothing else is, and every write stays inside rolecall's IAM path.
-import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
+// The controller's own IAM policy, in both forms it ships (policies/rolecall-controller-policy.json, for running
+// without a boundary, and the .bounded.json one), against the code: every operation rolecall's adapters can send
+// is allowed, by evaluation of the request AWS sees, nothing else is, and every write stays inside rolecall's path.
 import { describe, expect, it } from "vitest";
 import { managedByValue, ownershipTagKeys } from "../../src/desired/ownership.js";
-import { repoRoot } from "../support/cli.js";
-
-interface Statement {
-  readonly Sid?: string;
-  readonly Effect: string;
-  readonly Action: string | readonly string[];
-  readonly Resource: string | readonly string[];
-  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
-}
-
-const policy = JSON.parse(
-  readFileSync(path.join(repoRoot, "policies/rolecall-controller-policy.json"), "utf8"),
-) as { Version: string; Statement: readonly Statement[] };
-
-const list = (value: string | readonly string[] | undefined): readonly string[] =>
-  value === undefined ? [] : typeof value === "string" ? [value] : value;
-
-/** Every .ts file under `directory`, but not under `excluded`. */
-function sourceFiles(directory: string, excluded: readonly string[]): string[] {
-  const files: string[] = [];
-  for (const entry of readdirSync(directory, { withFileTypes: true })) {
-    const full = path.join(directory, entry.name);
-    if (excluded.includes(full)) continue;
-    if (entry.isDirectory()) files.push(...sourceFiles(full, excluded));
-    else if (entry.name.endsWith(".ts")) files.push(full);
-  }
-  return files;
-}
-
-/**
- * The operations the source can send: each `new XCommand(` mapped to the service of the `@aws-sdk/client-*`
- * package X was imported from. Returns the operations and, for the checks below, the commands it saw.
- */
-function scanOperations(files: readonly string[]): {
-  operations: Map<string, string[]>;
-  unmapped: string[];
-  importedUnused: string[];
-  paginators: string[];
-} {
-  const operations = new Map<string, string[]>();
-  const unmapped: string[] = [];
-  const importedUnused: string[] = [];
-  const paginators: string[] = [];
-  for (const file of files) {
-    const source = readFileSync(file, "utf8");
-    const shown = path.relative(repoRoot, file);
-    const serviceOf = new Map<string, string>();
-    for (const match of source.matchAll(
-      /import\s+(type\s+)?\{([^}]*)\}\s*from\s*"@aws-sdk\/client-([a-z0-9-]+)"/g,
-    )) {
-      const [, wholeTypeOnly, names = "", client = ""] = match;
-      if (wholeTypeOnly !== undefined) continue;
-      for (const raw of names.split(",")) {
-        const name = raw.trim();
-        if (name === "" || name.startsWith("type ")) continue;
-        const local = name.split(/\s+as\s+/).at(-1) ?? name;
-        serviceOf.set(local, client);
-      }
-    }
-    const used = new Set<string>();
-    for (const match of source.matchAll(/new\s+(\w+Command)\s*\(/g)) {
-      const command = match[1] ?? "";
-      used.add(command);
-      const service = serviceOf.get(command);
-      if (service === undefined) {
-        unmapped.push(`${shown}: ${command}`);
-        continue;
-      }
-      const operation = `${service}:${command.replace(/Command$/, "")}`;
-      operations.set(operation, [...(operations.get(operation) ?? []), shown]);
-    }
-    for (const name of serviceOf.keys())
-      if (name.endsWith("Command") && !used.has(name)) importedUnused.push(`${shown}: ${name}`);
-    for (const match of source.matchAll(/\bpaginate\w+\s*\(/g)) paginators.push(`${shown}: ${match[0]}`);
-  }
-  return { operations, unmapped, importedUnused, paginators };
-}
-
-const srcDirectory = path.join(repoRoot, "src");
-const scan = scanOperations(sourceFiles(srcDirectory, [path.join(srcDirectory, "aws", "sim")]));
-
-/** Permissions AWS checks beyond the operation's own: PassRole for any call that hands a role to EC2. */
-const implied = new Map<string, string>([
-  ["ec2:AssociateIamInstanceProfile", "iam:PassRole"],
-  ["ec2:ReplaceIamInstanceProfileAssociation", "iam:PassRole"],
-  ["iam:AddRoleToInstanceProfile", "iam:PassRole"],
-  // Creating with tags also needs the tagging permission.
-  ["iam:CreatePolicy", "iam:TagPolicy"],
-  ["iam:CreateRole", "iam:TagRole"],
-  ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"],
-]);
-const needed = new Set([
-  ...scan.operations.keys(),
-  ...[...scan.operations.keys()].flatMap((operation) => list(implied.get(operation))),
-]);
+import { isAllowed } from "../support/iam-evaluator.js";
+import { neededOperations, scan } from "./adapter-operations.js";
+import { adapterRequests, foreignProfile, instance, ownProfile } from "./adapter-requests.js";
+import {
+  boundaryArnPattern,
+  grantOf,
+  list,
+  policyPaths,
+  readPolicy,
+  type PolicyFile,
+} from "./policy-files.js";
 
 const readOnly = /^(iam|ec2):(Get|List|Describe)/;
-const path_ = "rolecall";
 const ownArn = {
-  policy: `arn:aws:iam::*:policy/${path_}/*`,
-  role: `arn:aws:iam::*:role/${path_}/*`,
-  "instance-profile": `arn:aws:iam::*:instance-profile/${path_}/*`,
+  policy: "arn:aws:iam::*:policy/rolecall/*",
+  role: "arn:aws:iam::*:role/rolecall/*",
+  "instance-profile": "arn:aws:iam::*:instance-profile/rolecall/*",
 } as const;
+const instances = "arn:aws:ec2:*:*:instance/*";
+const ownershipCondition = {
+  StringEquals: { [`aws:RequestTag/${ownershipTagKeys.managedBy}`]: managedByValue },
+};
+const associationActions = [
+  "ec2:AssociateIamInstanceProfile",
+  "ec2:DisassociateIamInstanceProfile",
+  "ec2:ReplaceIamInstanceProfileAssociation",
+];
 
 /** The kind of IAM resource each write acts on (its Resource element must be that kind, under the path). */
 function resourceKindOf(action: string): keyof typeof ownArn {
@@ -129,6 +52,7 @@ describe("the scan of the adapters", () => {
       "iam:CreateRole",
       "iam:CreatePolicyVersion",
       "iam:DeleteInstanceProfile",
+      "iam:PutRolePermissionsBoundary",
       "ec2:DescribeInstances",
       "ec2:AssociateIamInstanceProfile",
     ])
@@ -142,8 +66,15 @@ describe("the scan of the adapters", () => {
   });
 });
 
-describe("policies/rolecall-controller-policy.json", () => {
+const forms = [
+  { file: policyPaths.controller, withBoundary: false },
+  { file: policyPaths.bounded, withBoundary: true },
+] as const;
+
+describe.each(forms)("$file", ({ file, withBoundary }) => {
+  const policy: PolicyFile = readPolicy(file);
   const allowedActions = policy.Statement.flatMap((statement) => list(statement.Action));
+  const needed = neededOperations(withBoundary);
 
   it("is an identity policy of Allow statements with exact action names", () => {
     expect(policy.Version).toBe("2012-10-17");
@@ -163,7 +94,7 @@ describe("policies/rolecall-controller-policy.json", () => {
     expect(new Set(allowedActions).size, "each action granted by one statement").toBe(allowedActions.length);
   });
 
-  it("allows every operation the adapters can call, and nothing beyond them", () => {
+  it("names every operation the adapters can call, and nothing beyond them", () => {
     expect(
       [...needed].filter((operation) => !allowedActions.includes(operation)).sort(),
       "used but not allowed",
@@ -173,13 +104,26 @@ describe("policies/rolecall-controller-policy.json", () => {
     );
   });
 
+  it("allows, by evaluation, each request the adapters make as AWS sees it (resource and condition keys)", () => {
+    const unknown: string[] = [];
+    const denied: string[] = [];
+    for (const operation of [...needed].sort()) {
+      const requests = adapterRequests(operation, { withBoundary });
+      if (requests === undefined) unknown.push(operation);
+      for (const request of requests ?? [])
+        if (!isAllowed({ identity: [policy] }, request)) denied.push(JSON.stringify(request));
+    }
+    expect(unknown, "operations without a representative request in adapter-requests.ts").toEqual([]);
+    expect(denied, "adapter requests the policy denies").toEqual([]);
+  });
+
   it("scopes every IAM write to rolecall's path, one resource kind per action", () => {
     for (const statement of policy.Statement) {
       for (const action of list(statement.Action)) {
         if (!action.startsWith("iam:") || readOnly.test(action)) continue;
         const kind = resourceKindOf(action);
         const resources = list(statement.Resource);
-        // A create statement may list all three kinds; each must be rolecall's own.
+        // A create statement may list several kinds; each must be rolecall's own.
         for (const resource of resources)
           expect(Object.values(ownArn) as string[], `${action} on ${resource}`).toContain(resource);
         expect(resources, `${action} on its own kind`).toContain(ownArn[kind]);
@@ -187,44 +131,65 @@ describe("policies/rolecall-controller-policy.json", () => {
     }
   });
 
-  it("creates only with the ownership tag, and attaches only rolecall's own policies", () => {
-    const creates = policy.Statement.filter((statement) =>
-      list(statement.Action).some((action) => /^iam:Create(Role|Policy|InstanceProfile)$/.test(action)),
+  it("creates only with the ownership tag (roles, when bounded, only with the boundary too)", () => {
+    for (const action of ["iam:CreateInstanceProfile", "iam:CreatePolicy"])
+      expect(grantOf(policy, action)?.Condition, action).toEqual(ownershipCondition);
+    expect(grantOf(policy, "iam:CreateRole")?.Condition).toEqual(
+      withBoundary
+        ? { ...ownershipCondition, ArnLike: { "iam:PermissionsBoundary": boundaryArnPattern } }
+        : ownershipCondition,
     );
-    expect(creates.flatMap((statement) => list(statement.Action)).sort()).toEqual([
-      "iam:CreateInstanceProfile",
-      "iam:CreatePolicy",
-      "iam:CreateRole",
-    ]);
-    for (const statement of creates)
-      expect(statement.Condition).toEqual({
-        StringEquals: { [`aws:RequestTag/${ownershipTagKeys.managedBy}`]: managedByValue },
-      });
+  });
 
-    const attach = policy.Statement.filter((statement) =>
-      list(statement.Action).includes("iam:AttachRolePolicy"),
-    );
-    expect(attach).toHaveLength(1);
-    expect(list(attach[0]?.Action)).toEqual(["iam:AttachRolePolicy"]);
-    expect(attach[0]?.Condition).toEqual({ ArnLike: { "iam:PolicyARN": ownArn.policy } });
+  it("attaches only rolecall's own policies (when bounded, only to roles that carry the boundary)", () => {
+    const attach = grantOf(policy, "iam:AttachRolePolicy");
+    expect(list(attach?.Action)).toEqual(["iam:AttachRolePolicy"]);
+    expect(attach?.Condition).toEqual({
+      ArnLike: withBoundary
+        ? { "iam:PermissionsBoundary": boundaryArnPattern, "iam:PolicyARN": ownArn.policy }
+        : { "iam:PolicyARN": ownArn.policy },
+    });
   });
 
   it("lets iam:PassRole pass only rolecall's roles, and only to EC2", () => {
-    const passes = policy.Statement.filter((statement) => list(statement.Action).includes("iam:PassRole"));
-    expect(passes).toHaveLength(1);
-    const [pass] = passes;
+    const pass = grantOf(policy, "iam:PassRole");
     expect(list(pass?.Action)).toEqual(["iam:PassRole"]);
     expect(list(pass?.Resource)).toEqual([ownArn.role]);
     expect(pass?.Condition).toEqual({ StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } });
   });
 
-  it("grants account-wide (Resource *) only reads that cannot be scoped, and the EC2 association calls", () => {
+  it("grants account-wide (Resource *) only the reads that have no resource type", () => {
     for (const statement of policy.Statement) {
       if (!list(statement.Resource).includes("*")) continue;
       for (const action of list(statement.Action))
         expect(action, statement.Sid).toMatch(
-          /^(iam:(GetAccountAuthorizationDetails|ListInstanceProfiles|ListPolicies)|ec2:(Describe\w+|AssociateIamInstanceProfile|DisassociateIamInstanceProfile|ReplaceIamInstanceProfileAssociation))$/,
+          /^(iam:(GetAccountAuthorizationDetails|ListInstanceProfiles|ListPolicies)|ec2:Describe\w+)$/,
         );
     }
+  });
+
+  it("scopes the EC2 association calls to instances, and hands instances only rolecall's profiles", () => {
+    for (const action of associationActions)
+      expect(list(grantOf(policy, action)?.Resource)).toEqual([instances]);
+    for (const action of ["ec2:AssociateIamInstanceProfile", "ec2:ReplaceIamInstanceProfileAssociation"])
+      expect(grantOf(policy, action)?.Condition, action).toEqual({
+        ArnLike: { "ec2:NewInstanceProfile": ownArn["instance-profile"] },
+      });
+    // The profile an instance holds cannot be constrained: onConflict: replace takes over foreign ones.
+    expect(grantOf(policy, "ec2:DisassociateIamInstanceProfile")?.Condition).toBeUndefined();
+    const identity = { identity: [policy] };
+    const associate = (resource: string, profile: string) =>
+      isAllowed(identity, {
+        action: "ec2:AssociateIamInstanceProfile",
+        resource,
+        context: { "ec2:NewInstanceProfile": profile },
+      });
+    expect(associate(instance, ownProfile)).toBe(true);
+    expect(associate(instance, foreignProfile), "a profile that is not rolecall's").toBe(false);
+    expect(associate(instance.replace(":instance/", ":volume/"), ownProfile), "not an instance").toBe(false);
+    expect(
+      isAllowed(identity, { action: "ec2:ReplaceIamInstanceProfileAssociation", resource: instance }),
+      "without the new profile's ARN",
+    ).toBe(false);
   });
 });
