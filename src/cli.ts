@@ -1,8 +1,11 @@
 #!/usr/bin/env node
+// First: it sets the AWS SDK's warning switch before any SDK module can be loaded.
+import { nodeSupportNotice } from "./commands/node-support.js";
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { exitCodes } from "./commands/exit-codes.js";
 import { applyCommand } from "./commands/apply-command.js";
+import { diffCommand } from "./commands/diff-command.js";
 import { planCommand } from "./commands/plan-command.js";
 import { runCommand } from "./commands/run-command.js";
 import { validateCommand } from "./commands/validate-command.js";
@@ -20,10 +23,21 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride()
     .addCommand(validateCommand())
+    .addCommand(diffCommand())
     .addCommand(planCommand())
     .addCommand(applyCommand())
-    .addCommand(runCommand());
+    .addCommand(runCommand())
+    .hook("preAction", (_program, command) => {
+      // Only the commands that build AWS SDK clients are affected by the SDK's support policy.
+      const simulated = command.opts<{ cloud?: string }>().cloud === "sim";
+      const notice = usesAwsSdk.has(command.name()) && !simulated ? nodeSupportNotice() : undefined;
+      if (notice !== undefined) process.stderr.write(`${notice}\n`);
+    });
 }
+
+const usesAwsSdk = new Set(["plan", "apply", "run"]);
+/** Commands whose exit code 2 means "changes": for them, a wrong command line is an error like any other. */
+const twoMeansChanges = new Set(["plan", "diff"]);
 
 async function main(argv: readonly string[]): Promise<void> {
   const program = buildProgram();
@@ -33,8 +47,7 @@ async function main(argv: readonly string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) {
       const benign = ["commander.helpDisplayed", "commander.version", "commander.help"].includes(error.code);
-      // For plan, 2 means "changes pending"; a wrong command line is an error like any other there.
-      const usage = argv[2] === "plan" ? exitCodes.failure : exitCodes.usage;
+      const usage = twoMeansChanges.has(argv[2] ?? "") ? exitCodes.failure : exitCodes.usage;
       process.exitCode = benign ? exitCodes.ok : usage;
       return;
     }

@@ -1,18 +1,42 @@
 import type { CallCounter } from "../aws/call-observer.js";
+import type { DesiredAccess } from "../desired/desired-access.js";
 import type { ManifestResult, PassResult } from "../engine/engine.js";
 import type { ActionOutcome } from "../engine/execute-plan.js";
 import { formatManifestError, type ManifestError } from "../manifest/manifest-error.js";
 import { describeAction, type Action } from "../plan/action.js";
+import { scalarText } from "./diff-values.js";
+import { instanceAccessContext, instanceAccessLines, type InstanceAccessContext } from "./instance-access.js";
+import { actionPolicyDiff, parsedReasonValue, policyAccessJson, policyAccessLines } from "./plan-access.js";
 
+/**
+ * An action in --output json. Where it writes a policy document, `desired` and `actual` are the documents
+ * themselves, whole, as objects (`actual` is null when the live one could not be read), and `access` holds what
+ * the new document allows and no longer allows; elsewhere they are the reason's text.
+ */
 export function actionJson(action: Action) {
+  const policy = actionPolicyDiff(action);
   return {
     kind: action.kind,
     description: describeAction(action),
     resource: action.reason.resource,
     field: action.reason.field,
-    desired: action.reason.desired,
-    actual: action.reason.actual,
+    ...documentsJson(action),
+    ...(policy === undefined ? {} : { access: policyAccessJson(policy) }),
   };
+}
+
+function documentsJson(action: Action): { desired: unknown; actual: unknown } {
+  switch (action.kind) {
+    case "createPolicyVersion":
+      return { desired: action.document, actual: action.liveDocument ?? null };
+    case "updateAssumeRolePolicy":
+      return {
+        desired: action.trustPolicy,
+        actual: parsedReasonValue(action.reason.actual) ?? action.reason.actual,
+      };
+    default:
+      return { desired: action.reason.desired, actual: action.reason.actual };
+  }
 }
 
 export function outcomeJson(outcome: ActionOutcome) {
@@ -56,27 +80,65 @@ export function passJson(
   };
 }
 
-/** Human-readable plan: per manifest, each action with why. */
-export function renderPlanText(pass: PassResult, invalid: readonly ManifestError[]): string {
+/**
+ * Human-readable plan: per manifest, each action with why. Values are shown as words, never as JSON: a policy
+ * document change as the access it adds and removes, an instance change as the access the instance gains or loses
+ * (named from `manifests`, the compiled manifests in force).
+ */
+export function renderPlanText(
+  pass: PassResult,
+  invalid: readonly ManifestError[],
+  manifests: readonly DesiredAccess[] = [],
+): string {
+  const context = instanceAccessContext(pass, manifests);
   const lines: string[] = [];
   for (const error of invalid) lines.push(`invalid: ${formatManifestError(error)}`);
-  for (const result of pass.results) {
-    const actions = [...result.plan.actions, ...result.plan.pruneActions];
-    const observe = result.mode === "observe";
-    lines.push(
-      `${result.manifest} (${result.mode}): ${actions.length === 0 ? "in sync" : `${actions.length} change(s)${observe ? " — drift only, observe mode changes nothing" : ""}`}`,
-    );
-    for (const action of actions) {
-      const { resource, field, desired, actual } = action.reason;
-      lines.push(`  ${observe ? "~" : "+"} ${describeAction(action)}`);
-      lines.push(`      ${resource} ${field}: ${truncate(actual)} → ${truncate(desired)}`);
-    }
-    for (const error of result.errors) lines.push(`  ! ${error}`);
-    for (const warning of result.warnings) lines.push(`  ? ${warning}`);
-  }
+  for (const result of pass.results) lines.push(...resultLines(result, context));
   if (pass.plan.pruneSuspended !== undefined)
     lines.push(`removal held back: ${pass.plan.pruneSuspended.message}`);
   return lines.join("\n");
+}
+
+function resultLines(result: ManifestResult, context: InstanceAccessContext): string[] {
+  const actions = [...result.plan.actions, ...result.plan.pruneActions];
+  const observe = result.mode === "observe";
+  const lines = [
+    `${result.manifest} (${result.mode}): ${actions.length === 0 ? "in sync" : `${actions.length} change(s)${observe ? " — drift only, observe mode changes nothing" : ""}`}`,
+  ];
+  for (const action of actions) {
+    lines.push(`  ${observe ? "~" : "+"} ${describeAction(action)}`);
+    lines.push(`      ${reasonLine(action)}`);
+    const details = policyAccessLines(action) ?? instanceAccessLines(action, context) ?? [];
+    for (const detail of details) lines.push(`        ${detail}`);
+  }
+  for (const error of result.errors) lines.push(`  ! ${error}`);
+  for (const warning of result.warnings) lines.push(`  ? ${warning}`);
+  return lines;
+}
+
+/** `RESOURCE FIELD: actual → desired`; for documents, which two are compared (the lines below say how). */
+function reasonLine(action: Action): string {
+  const { resource, field, desired, actual } = action.reason;
+  if (action.kind === "createPolicyVersion")
+    return `${resource} ${field}: the live default version → the compiled document`;
+  if (action.kind === "updateAssumeRolePolicy")
+    return `${resource} ${field}: the live trust policy → the one rolecall writes`;
+  return `${resource} ${field}: ${shownValue(actual)} → ${shownValue(desired)}`;
+}
+
+/** A reason value in words: a list as its items, tags as KEY=VALUE, never a JSON text. */
+function shownValue(text: string): string {
+  const value = parsedReasonValue(text);
+  if (value === undefined) return "(too long to show here; see --output json)";
+  if (typeof value === "string") return value;
+  if (Array.isArray(value)) return value.length === 0 ? "(none)" : value.map(scalarText).join(", ");
+  if (value !== null && typeof value === "object") {
+    if ("Statement" in value) return "a policy document";
+    return Object.entries(value)
+      .map(([key, item]) => `${key}=${scalarText(item)}`)
+      .join(", ");
+  }
+  return scalarText(value);
 }
 
 export function renderOutcomeLine(manifest: string, outcome: ActionOutcome): string {
@@ -88,8 +150,4 @@ export function renderOutcomeLine(manifest: string, outcome: ActionOutcome): str
 
 export function callSummary(calls: CallCounter): string {
   return `AWS calls: ${calls.total()} (${calls.mutating()} mutating)`;
-}
-
-function truncate(text: string, max = 160): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -10,7 +10,10 @@ export async function runPlan(options: PassConfig): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   if (options.output === "json")
     process.stdout.write(JSON.stringify(passJson(pass, set.errors, calls, false, seconds), null, 2) + "\n");
-  else process.stdout.write(`${renderPlanText(pass, set.errors)}\n${callSummary(calls)}\n`);
+  else {
+    const compiled = set.manifests.map((manifest) => manifest.desired);
+    process.stdout.write(`${renderPlanText(pass, set.errors, compiled)}\n${callSummary(calls)}\n`);
+  }
   const failed = set.errors.length > 0 || pass.results.some((result) => result.status === "failed");
   const pending = pass.results.some((result) => result.status === "pending");
   process.exitCode = failed ? exitCodes.failure : pending ? exitCodes.changesPending : exitCodes.ok;

@@ -9,10 +9,12 @@ export const s3Actions = {
   writeObjects: ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject"],
   writeBucket: ["s3:ListBucketMultipartUploads"],
   deleteObjects: ["s3:DeleteObject"],
-  listAllBuckets: ["s3:GetBucketLocation", "s3:ListAllMyBuckets"],
+  listAllBuckets: ["s3:ListAllMyBuckets"],
 } as const;
 
 export const listAllBucketsSid = "AllowUserToSeeBucketListInTheConsole";
+/** With listAllBuckets, the console also asks each listed bucket for its region. */
+export const locateAllBucketsSid = "LocateEveryBucketForTheConsole";
 
 /** Every key of a bucket, or only keys under some prefixes. */
 type KeyScope = "all" | ReadonlySet<string>;
@@ -75,7 +77,13 @@ export function compileS3Policy(
     });
   };
 
-  if (listAllBuckets) allow(listAllBucketsSid, s3Actions.listAllBuckets, [`arn:${partition}:s3:::*`]);
+  if (listAllBuckets) {
+    // s3:ListAllMyBuckets has no resource type in AWS's service authorization reference: "*" is its only valid
+    // resource, and IAM policy linters flag it on a bucket ARN. s3:GetBucketLocation acts on buckets, so it keeps
+    // the ARN of every bucket (the console locates each one it lists).
+    allow(listAllBucketsSid, s3Actions.listAllBuckets, ["*"]);
+    allow(locateAllBucketsSid, s3Actions.locateBucket, [`arn:${partition}:s3:::*`]);
+  }
   allow("ReadObjects", s3Actions.readObjects, objectsFor("read"));
   allow("WriteObjects", s3Actions.writeObjects, objectsFor("write"));
   allow("DeleteObjects", s3Actions.deleteObjects, objectsFor("delete"));

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileDesired } from "../../src/desired/desired-access.js";
 import type { PolicyStatement } from "../../src/desired/policy-document.js";
-import { listAllBucketsSid, s3Actions } from "../../src/desired/s3-policy.js";
+import { listAllBucketsSid, locateAllBucketsSid, s3Actions } from "../../src/desired/s3-policy.js";
 import type { AccessLevel, Grant, InstanceAccess } from "../../src/manifest/instance-access.js";
 import { checkSchema } from "../../src/manifest/schema-errors.js";
 
@@ -167,6 +167,12 @@ describe("compiled policies, for generated valid manifests", () => {
           if (statement.Sid === listAllBucketsSid) {
             expect(listAll).toBe(true);
             expect(actions).toEqual([...s3Actions.listAllBuckets]);
+            expect(resources).toEqual(["*"]);
+            continue;
+          }
+          if (statement.Sid === locateAllBucketsSid) {
+            expect(listAll).toBe(true);
+            expect(actions).toEqual([...s3Actions.locateBucket]);
             expect(resources).toEqual([`arn:${partition}:s3:::*`]);
             continue;
           }
@@ -258,7 +264,8 @@ describe("compiled policies, for generated valid manifests", () => {
           if (levels.has("write"))
             expect(granted.has(`s3:ListBucketMultipartUploads ${bucketArn(bucket)}`)).toBe(true);
         }
-        expect(granted.has(`s3:ListAllMyBuckets arn:${partition}:s3:::*`)).toBe(listAll);
+        expect(granted.has("s3:ListAllMyBuckets *")).toBe(listAll);
+        expect(granted.has(`s3:GetBucketLocation arn:${partition}:s3:::*`)).toBe(listAll);
       }),
       { numRuns: 300 },
     );

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { PolicyDocument, PolicyStatement } from "../../src/desired/policy-document.js";
-import { compileS3Policy, listAllBucketsSid, s3Actions } from "../../src/desired/s3-policy.js";
+import {
+  compileS3Policy,
+  listAllBucketsSid,
+  locateAllBucketsSid,
+  s3Actions,
+} from "../../src/desired/s3-policy.js";
 import { readManifestFile } from "../../src/fs/read-manifest-files.js";
 import type { Grant } from "../../src/manifest/instance-access.js";
 import { loadManifestSet } from "../../src/manifest-set/load-manifest-set.js";
@@ -29,7 +34,13 @@ describe("the seed manifest (manifests/dev-s3-read.yaml)", () => {
             {
               Sid: "AllowUserToSeeBucketListInTheConsole",
               Effect: "Allow",
-              Action: ["s3:GetBucketLocation", "s3:ListAllMyBuckets"],
+              Action: ["s3:ListAllMyBuckets"],
+              Resource: ["*"],
+            },
+            {
+              Sid: "LocateEveryBucketForTheConsole",
+              Effect: "Allow",
+              Action: ["s3:GetBucketLocation"],
               Resource: ["arn:aws:s3:::*"],
             },
             {
@@ -135,18 +146,22 @@ describe("compileS3Policy: actions per access level", () => {
       writeObjects: ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject"],
       writeBucket: ["s3:ListBucketMultipartUploads"],
       deleteObjects: ["s3:DeleteObject"],
-      listAllBuckets: ["s3:GetBucketLocation", "s3:ListAllMyBuckets"],
+      listAllBuckets: ["s3:ListAllMyBuckets"],
     });
   });
 
-  it("adds the console statement on arn:aws:s3:::* only when listAllBuckets is true", () => {
+  it("adds the console statements only when listAllBuckets is true: ListAllMyBuckets on *, the location of every bucket", () => {
     const withList = compileS3Policy([{ bucket: "b1", access: "write" }], true, "aws");
-    expect(withList.Statement[0]).toEqual({
-      Sid: listAllBucketsSid,
-      Effect: "Allow",
-      Action: ["s3:GetBucketLocation", "s3:ListAllMyBuckets"],
-      Resource: ["arn:aws:s3:::*"],
-    });
+    // s3:ListAllMyBuckets has no resource type, so "*" is the resource linters accept for it.
+    expect(withList.Statement.slice(0, 2)).toEqual([
+      { Sid: listAllBucketsSid, Effect: "Allow", Action: ["s3:ListAllMyBuckets"], Resource: ["*"] },
+      {
+        Sid: locateAllBucketsSid,
+        Effect: "Allow",
+        Action: ["s3:GetBucketLocation"],
+        Resource: ["arn:aws:s3:::*"],
+      },
+    ]);
     const without = whole("write");
     expect(JSON.stringify(without)).not.toContain("arn:aws:s3:::*");
     expect(JSON.stringify(without)).not.toContain("ListAllMyBuckets");
@@ -336,7 +351,10 @@ describe("compileS3Policy: determinism and partitions", () => {
 
   it.each(["aws-cn", "aws-us-gov"])("writes every ARN in the %s partition", (partition) => {
     const document = compileS3Policy(grants, true, partition);
-    const resources = document.Statement.flatMap((candidate) => candidate.Resource ?? []);
+    // "*" (s3:ListAllMyBuckets) is the one resource without a partition.
+    const resources = document.Statement.flatMap((candidate) => candidate.Resource ?? []).filter(
+      (resource) => resource !== "*",
+    );
     expect(resources.length).toBeGreaterThan(0);
     expect(resources.every((resource) => resource.startsWith(`arn:${partition}:s3:::`))).toBe(true);
     expect(resources).toContain(`arn:${partition}:s3:::*`);
