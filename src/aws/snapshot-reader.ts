@@ -229,8 +229,12 @@ export async function refreshInstances(
   ec2: AwsCaller,
   cached: Snapshot,
   manifests: readonly DesiredAccess[],
+  alsoProfiles: readonly string[] = [],
 ): Promise<Snapshot> {
-  const profileNames = new Set(manifests.map((desired) => iamNameKey(desired.instanceProfile.name)));
+  const profileNames = new Set([
+    ...manifests.map((desired) => iamNameKey(desired.instanceProfile.name)),
+    ...alsoProfiles.map(iamNameKey),
+  ]);
   const holders = [...cached.associations.values()]
     .filter((association) => profileNames.has(iamNameKey(nameFromArn(association.profileArn))))
     .map((association) => association.instanceId);

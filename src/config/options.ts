@@ -11,6 +11,8 @@ import { parseDuration } from "../util/duration.js";
  */
 
 export type OutputFormat = "text" | "json";
+/** diff also writes Markdown, for a pull-request comment. */
+export type DiffOutputFormat = OutputFormat | "markdown";
 export type ReadStrategy = "snapshot" | "per-resource";
 
 /** Options of every command that runs a pass against AWS (plan, apply, run). */
@@ -28,6 +30,8 @@ export interface EngineConfig {
   readStrategy: ReadStrategy;
   /** The managed policy every role rolecall creates is capped by; none when undefined. */
   permissionsBoundary?: string;
+  /** The most managed policies one role may hold: the largest composite (AWS's quota). */
+  maxPoliciesPerRole: number;
 }
 
 /** plan and apply. */
@@ -62,6 +66,10 @@ export const options = {
       .default("./manifests"),
   output: () =>
     new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"),
+  diffOutput: () =>
+    new Option("-o, --output <format>", "output format (markdown: for a pull-request comment)")
+      .choices(["text", "json", "markdown"])
+      .default("text"),
   iamPath: () =>
     new Option("--iam-path <path>", "IAM path of the policies, roles and instance profiles rolecall creates")
       .env("ROLECALL_IAM_PATH")
@@ -125,6 +133,14 @@ export const options = {
       .env("ROLECALL_READ_STRATEGY")
       .default("snapshot")
       .hideHelp(),
+  maxPoliciesPerRole: () =>
+    new Option(
+      "--max-policies-per-role <n>",
+      "managed policies one role may hold (AWS's quota; 10 by default, raise it where the account's quota is raised)",
+    )
+      .env("ROLECALL_MAX_POLICIES_PER_ROLE")
+      .default(10)
+      .argParser(policiesPerRole),
   permissionsBoundary: () =>
     new Option(
       "--permissions-boundary <arn>",
@@ -181,6 +197,7 @@ export function engineOptions(logLevelFallback: LogLevel): Option[] {
     options.requestTimeout(),
     options.readStrategy(),
     options.permissionsBoundary(),
+    options.maxPoliciesPerRole(),
   ];
 }
 
@@ -191,6 +208,16 @@ function policyArn(value: string): string {
       `"${value}" is not the ARN of a managed policy (arn:aws:iam::ACCOUNT:policy/PATH/NAME)`,
     );
   return value;
+}
+
+/** A composite needs at least two policies; AWS's quota for policies per role is at most 20. */
+function policiesPerRole(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 2 || parsed > 20)
+    throw new InvalidArgumentError(
+      `expected a whole number from 2 to 20 (AWS's quota range), got "${value}"`,
+    );
+  return parsed;
 }
 
 function positiveInteger(value: string): number {

@@ -8,10 +8,11 @@ import { cached, cachedWithFreshInstances } from "../engine/state-source.js";
 import type { ManifestFileInput } from "../manifest/examine-file.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
-import type { ManifestPlan } from "../plan/manifest-plan.js";
+import type { CompositePlan, ManifestPlan } from "../plan/manifest-plan.js";
 import type { PassPlan } from "../plan/plan-pass.js";
 import type { StatusStore } from "../status/status-store.js";
 import { ManifestTracker } from "./manifest-tracker.js";
+import { planGroups } from "./plan-groups.js";
 import { reconcileRecord } from "./reconcile-record.js";
 import { requeueFor, type ReconcileEnd } from "./requeue.js";
 import { WorkQueue, type HandlerResult } from "./work-queue.js";
@@ -52,7 +53,15 @@ export class Controller {
   private cache: SnapshotWriter | undefined;
   /** The last resync's plans not yet used, valid while the manifests in force stay as they were planned. */
   private planned:
-    { manifests: Map<string, ManifestPlan>; pruneSuspended: PassPlan["pruneSuspended"] } | undefined;
+    | {
+        manifests: Map<string, ManifestPlan>;
+        composites: Map<string, CompositePlan>;
+        pruneSuspended: PassPlan["pruneSuspended"];
+        /** Units that must run together (planGroups), and those already run this resync. */
+        groups: ReadonlyMap<string, readonly string[]>;
+        taken: Set<string>;
+      }
+    | undefined;
   private manifestsVersion = 0;
   private readonly queue: WorkQueue;
   private readonly abort = new AbortController();
@@ -154,7 +163,13 @@ export class Controller {
     // Manifests that changed while AWS was being read are planned afresh when their key comes up.
     this.planned =
       version === this.manifestsVersion
-        ? { manifests: new Map(pass.plan.manifests), pruneSuspended: pass.plan.pruneSuspended }
+        ? {
+            manifests: new Map(pass.plan.manifests),
+            composites: new Map(pass.plan.composites),
+            pruneSuspended: pass.plan.pruneSuspended,
+            groups: planGroups(pass.plan, pass.state.view()),
+            taken: new Set(),
+          }
         : undefined;
     this.deps.status.setNotice("PruneSuspended", pass.plan.pruneSuspended?.message);
     const inForce = new Set(manifests.inForce.map((desired) => desired.manifest));
@@ -168,6 +183,9 @@ export class Controller {
       if (this.firstPass.size === 0) this.ready = true;
     }
     for (const key of pass.plan.manifests.keys()) this.queue.add(key);
+    // A composite none of whose members has a plan (all removed, their own resources gone) is a key of its own.
+    for (const [name, composite] of pass.plan.composites)
+      if (!composite.members.some((member) => pass.plan.manifests.has(member))) this.queue.add(name);
     this.deps.metrics.workqueueDepth.set(this.queue.depth());
   }
 
@@ -202,12 +220,29 @@ export class Controller {
     return [...changed];
   }
 
-  /** The resync's plan of this key, if it is still valid; used once. */
-  private takePlanned(key: string): PassPlan | undefined {
-    const plan = this.planned?.manifests.get(key);
-    if (this.planned === undefined || plan === undefined) return undefined;
-    this.planned.manifests.delete(key);
-    return { manifests: new Map([[key, plan]]), pruneSuspended: this.planned.pruneSuspended };
+  /**
+   * The resync's plan of this key and of the units that must run with it (planGroups), if it is still valid; each
+   * group runs once. "taken": another key's reconcile ran this one's group already.
+   */
+  private takePlanned(key: string): { plan: PassPlan; focus: ReadonlySet<string> } | "taken" | undefined {
+    const planned = this.planned;
+    if (planned === undefined) return undefined;
+    if (planned.taken.has(key)) return "taken";
+    const group = planned.groups.get(key);
+    if (group === undefined) return undefined;
+    const manifests = new Map<string, ManifestPlan>();
+    const composites = new Map<string, CompositePlan>();
+    for (const unit of group) {
+      planned.taken.add(unit);
+      const manifest = planned.manifests.get(unit);
+      const composite = planned.composites.get(unit);
+      if (manifest !== undefined) manifests.set(unit, manifest);
+      if (composite !== undefined) composites.set(unit, composite);
+    }
+    return {
+      plan: { manifests, composites, pruneSuspended: planned.pruneSuspended },
+      focus: new Set(group),
+    };
   }
 
   /** Reconciles one key: a focused pass, recorded; what happens next is requeueFor's decision. */
@@ -240,11 +275,13 @@ export class Controller {
     // What this reconcile works from; null for a removed manifest, so that a reconcile of its removal still in
     // flight when the manifest comes back cannot pass for a reconcile of the new version.
     const generation = this.tracker.inForce(key)?.generation ?? null;
-    const planned = this.takePlanned(key);
+    const taken = this.takePlanned(key);
+    if (taken === "taken") return { kind: "covered" };
+    const planned = taken?.plan;
     const pass = await this.deps.engine.run({
       manifests: this.tracker.manifests(),
       source: planned === undefined ? cachedWithFreshInstances(cache, this.deps.ec2) : cached(cache),
-      focus: new Set([key]),
+      focus: taken?.focus ?? new Set([key]),
       ...(planned === undefined ? {} : { planned }),
       execute: true,
       hooks: {
@@ -257,13 +294,27 @@ export class Controller {
     // Removals held back by an edit must be explained now, not only after the next resync.
     if (planned === undefined)
       this.deps.status.setNotice("PruneSuspended", pass.plan.pruneSuspended?.message);
-    const [result] = pass.results;
+    const result = [...pass.results, ...pass.composites].find((candidate) => candidate.manifest === key);
     if (result === undefined) {
       this.deps.status.forget(key);
       return { kind: "gone" };
     }
-    const record = reconcileRecord(result, reconcileId, Date.now() - started, new Date());
-    this.deps.status.recordReconcile(result, record, generation);
+    const at = new Date();
+    this.deps.status.recordReconcile(
+      result,
+      reconcileRecord(result, reconcileId, Date.now() - started, at),
+      generation,
+    );
+    // Manifests sharing an instance with this one may have moved it in the same pass: their status says so too.
+    for (const other of pass.results) {
+      if (other.manifest === key) continue;
+      const record = reconcileRecord(other, reconcileId, Date.now() - started, at);
+      this.deps.status.recordReconcile(
+        other,
+        record,
+        this.tracker.inForce(other.manifest)?.generation ?? null,
+      );
+    }
     return { kind: "reconciled", result };
   }
 

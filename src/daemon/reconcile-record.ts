@@ -11,7 +11,7 @@ export function reconcileRecord(
 ): ReconcileRecord {
   const actions: ActionRecord[] =
     result.mode === "enforce"
-      ? result.outcomes.map((outcome) => ({
+      ? [...result.outcomes, ...(result.compositeOutcomes ?? [])].map((outcome) => ({
           description: outcome.description,
           status: outcome.status,
           ...(outcome.errorCode === undefined ? {} : { errorCode: outcome.errorCode }),

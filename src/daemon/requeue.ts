@@ -7,6 +7,8 @@ export type ReconcileEnd =
   | { readonly kind: "notReady" }
   /** Nothing of this name is in force or left in AWS. */
   | { readonly kind: "gone" }
+  /** Another key's reconcile ran this one's plan with its own (they had to run together). */
+  | { readonly kind: "covered" }
   | { readonly kind: "reconciled"; readonly result: ManifestResult }
   /** The reconcile threw: AWS could not be read, or a bug. */
   | { readonly kind: "crashed"; readonly error: unknown };
@@ -23,6 +25,7 @@ export function requeueFor(end: ReconcileEnd): HandlerResult {
     case "notReady":
       return { kind: "requeueAfter", ms: notReadyDelayMs };
     case "gone":
+    case "covered":
       return { kind: "done" };
     case "crashed":
       return { kind: "retry" };

@@ -21,6 +21,8 @@ export interface EngineOptions {
   readonly allowMassPrune: boolean;
   /** Manifests executed in parallel. */
   readonly concurrency: number;
+  /** The most managed policies one role may hold (AWS's quota; the default is AWS's default, 10). */
+  readonly maxPoliciesPerRole?: number;
 }
 
 /** One pass; what differs between plan, apply and the daemon's reconcile of a key is here, not in copies. */
@@ -53,6 +55,8 @@ export interface ManifestResult {
   /** The plan; after execution, its instances and resources as they are now. */
   readonly plan: ManifestPlan;
   readonly outcomes: readonly ActionOutcome[];
+  /** For a manifest: the outcomes of the composites it is a member of, this pass. */
+  readonly compositeOutcomes?: readonly ActionOutcome[];
 }
 
 export interface PassResult {
@@ -60,6 +64,8 @@ export interface PassResult {
   /** Live state after the pass's own changes (write-through): the daemon keeps it as its cache. */
   readonly state: SnapshotWriter;
   readonly results: readonly ManifestResult[];
+  /** One result per composite planned (its members' results account for it too). */
+  readonly composites: readonly ManifestResult[];
   readonly accountId: string | undefined;
 }
 
@@ -76,27 +82,40 @@ export class Engine {
     const live = await (request.source ?? this.fullRead).read(manifests.inForce, focus);
     const plan = this.plan(live.state.view(), request, live.complete);
     const plans = [...plan.manifests.values()];
-    if (!request.execute) {
-      const results = plans.map((manifestPlan) => summarize(manifestPlan, undefined, false));
-      return { plan, state: live.state, accountId: live.accountId, results };
-    }
-    const outcomes = await executePlans(
-      plans,
-      this.executor,
-      live.state,
-      this.options.concurrency,
-      request.hooks,
-    );
+    const composites = [...plan.composites.values()];
+    const outcomes = request.execute
+      ? await executePlans(
+          plans,
+          this.executor,
+          live.state,
+          this.options.concurrency,
+          request.hooks,
+          composites,
+        )
+      : undefined;
     const desired = new Map(manifests.inForce.map((access) => [access.manifest, access]));
-    const results = plans.map((manifestPlan) => {
-      const done = outcomes.get(manifestPlan.manifest);
+    const after = live.state.view();
+    const resultOf = (unit: ManifestPlan, shared: readonly ManifestPlan[]) => {
+      const done = outcomes?.get(unit.manifest);
+      const sharedDone = shared.flatMap((composite) => outcomes?.get(composite.manifest) ?? []);
       const projected =
-        done === undefined
-          ? manifestPlan
-          : projectAfterExecution(manifestPlan, done, desired.get(manifestPlan.manifest), live.state.view());
-      return summarize(projected, done, true);
-    });
-    return { plan, state: live.state, accountId: live.accountId, results };
+        done === undefined && sharedDone.length === 0
+          ? unit
+          : projectAfterExecution(unit, [...(done ?? []), ...sharedDone], desired.get(unit.manifest), after);
+      return summarize(projected, done, request.execute, { plans: shared, outcomes: sharedDone });
+    };
+    return {
+      plan,
+      state: live.state,
+      accountId: live.accountId,
+      results: plans.map((unit) =>
+        resultOf(
+          unit,
+          (unit.composites ?? []).flatMap((name) => plan.composites.get(name) ?? []),
+        ),
+      ),
+      composites: composites.map((unit) => resultOf(unit, [])),
+    };
   }
 
   /** The pass's plan: reused from `planned` for a focus it covers, otherwise planned against the snapshot. */
@@ -105,7 +124,7 @@ export class Engine {
     if (
       focus !== undefined &&
       planned !== undefined &&
-      [...focus].every((name) => planned.manifests.has(name))
+      [...focus].every((name) => planned.manifests.has(name) || planned.composites.has(name))
     ) {
       const reused = new Map(
         [...focus].flatMap((name) => {
@@ -113,7 +132,7 @@ export class Engine {
           return found === undefined ? [] : [[name, found] as const];
         }),
       );
-      return { manifests: reused, pruneSuspended: planned.pruneSuspended };
+      return { manifests: reused, composites: planned.composites, pruneSuspended: planned.pruneSuspended };
     }
     return planPass(
       snapshot,
@@ -125,26 +144,34 @@ export class Engine {
         allowMassPrune: this.options.allowMassPrune,
         defaultMode: this.options.defaultMode,
         iamPath: this.options.iamPath,
+        ...(this.options.maxPoliciesPerRole === undefined
+          ? {}
+          : { maxPoliciesPerRole: this.options.maxPoliciesPerRole }),
       },
       focus,
     );
   }
 }
 
-/** What a manifest's plan and (if executed) its outcomes amount to. */
+/** What a manifest's (or composite's) plan and, if executed, its outcomes amount to. */
 export function summarize(
   plan: ManifestPlan,
   outcomes: readonly ActionOutcome[] | undefined,
   executed: boolean,
+  shared: { readonly plans: readonly ManifestPlan[]; readonly outcomes: readonly ActionOutcome[] } = {
+    plans: [],
+    outcomes: [],
+  },
 ): ManifestResult {
   const errors = plan.issues.filter((issue) => issue.severity === "error").map((issue) => issue.message);
   const warnings = plan.issues.filter((issue) => issue.severity === "warning").map((issue) => issue.message);
-  const failed = (outcomes ?? []).filter((outcome) => outcome.status !== "done");
+  const failed = [...(outcomes ?? []), ...shared.outcomes].filter((outcome) => outcome.status !== "done");
   for (const outcome of failed) {
     if (outcome.status === "failed")
       errors.push(`${outcome.description}: ${outcome.errorCode ?? "Error"}: ${outcome.error ?? ""}`);
   }
-  const pending = plan.actions.length + plan.pruneActions.length > 0;
+  const actionCount = (unit: ManifestPlan) => unit.actions.length + unit.pruneActions.length;
+  const pending = actionCount(plan) + shared.plans.reduce((sum, unit) => sum + actionCount(unit), 0) > 0;
   let status: ManifestStatus;
   if (errors.length > 0 || failed.length > 0) status = "failed";
   else if (plan.mode === "observe") status = plan.drift.length > 0 ? "drifted" : "converged";
@@ -162,5 +189,6 @@ export function summarize(
     warnings,
     plan,
     outcomes: outcomes ?? [],
+    compositeOutcomes: shared.outcomes,
   };
 }

@@ -5,7 +5,7 @@ import { instancesHolding, profilesHolding, rolesAttaching } from "../observed/s
 import type { Snapshot } from "../observed/snapshot.js";
 import { describeAction, isInstanceAction, type Action, type ActionKind } from "../plan/action.js";
 import type { ActionResponse } from "../plan/apply-action.js";
-import type { ManifestPlan } from "../plan/manifest-plan.js";
+import type { CompositePlan, ManifestPlan } from "../plan/manifest-plan.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
 
 /** Carries out one action against the cloud and answers what it learned; the engine's only way to change AWS. */
@@ -34,8 +34,8 @@ export interface ExecutionHooks {
 }
 
 /**
- * Runs each enforce-mode manifest's actions in order, manifests in parallel (bounded), converging actions of all
- * manifests before any removal. A failed IAM action stops that manifest's remaining actions (they depend on it);
+ * Runs each enforce-mode manifest's actions in order, manifests in parallel (bounded), then each composite's,
+ * converging actions of all before any removal. A failed IAM action stops that manifest's remaining actions (they depend on it);
  * a failed instance action only affects that instance. Removal runs in three steps across all manifests, so one
  * removed manifest's role is out of another's profile before it is deleted, and so on: instances and profiles,
  * then roles, then policies.
@@ -46,14 +46,15 @@ export async function executePlans(
   state: SnapshotWriter,
   concurrency: number,
   hooks: ExecutionHooks = {},
+  composites: readonly CompositePlan[] = [],
 ): Promise<Map<string, ActionOutcome[]>> {
   const outcomes = new Map<string, ActionOutcome[]>();
   const created = new CreatedInPass();
   const limit = pLimit(Math.max(1, concurrency));
   const stopped = new Map<string, string>();
-  const runPhase = (select: (plan: ManifestPlan) => readonly Action[]) =>
+  const runPhase = (units: readonly ManifestPlan[], select: (plan: ManifestPlan) => readonly Action[]) =>
     Promise.all(
-      plans
+      units
         .filter((plan) => plan.mode === "enforce" && select(plan).length > 0)
         .map((plan) =>
           limit(async () => {
@@ -63,10 +64,23 @@ export async function executePlans(
           }),
         ),
     );
-  await runPhase((plan) => plan.actions);
+  // A composite attaches its members' policies, so it converges after them; its instances move after it.
+  await runPhase(plans, (plan) => plan.actions);
+  for (const composite of composites) {
+    const member = memberOf(composite).find((name) => stopped.has(name));
+    if (member !== undefined)
+      stopped.set(composite.manifest, `member ${member} could not converge: ${stopped.get(member) ?? ""}`);
+  }
+  await runPhase(composites, (plan) => plan.actions);
   for (const step of removalSteps)
-    await runPhase((plan) => plan.pruneActions.filter((action) => step.has(action.kind)));
+    await runPhase([...plans, ...composites], (plan) =>
+      plan.pruneActions.filter((action) => step.has(action.kind)),
+    );
   return outcomes;
+}
+
+function memberOf(plan: ManifestPlan): readonly string[] {
+  return "members" in plan ? (plan as CompositePlan).members : [];
 }
 
 /** Removal, in the order IAM requires across manifests; tags (retained resources) go with the first step. */

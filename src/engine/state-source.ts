@@ -5,6 +5,7 @@ import {
   refreshInstances,
   type ReadHints,
 } from "../aws/snapshot-reader.js";
+import { compositeMembersOf } from "../desired/composite.js";
 import type { DesiredAccess } from "../desired/desired-access.js";
 import { SnapshotWriter } from "./snapshot-writer.js";
 
@@ -54,6 +55,16 @@ export function cached(cache: SnapshotWriter): StateSource {
   };
 }
 
+/** The composite profiles (as the cache knows them) some of these manifests are members of. */
+function compositesOf(cache: SnapshotWriter, manifests: readonly DesiredAccess[]): string[] {
+  const names = new Set(manifests.map((desired) => desired.manifest));
+  return [...cache.view().instanceProfiles.values()]
+    .filter((profile) =>
+      [...(compositeMembersOf(profile.tags)?.keys() ?? [])].some((member) => names.has(member)),
+    )
+    .map((profile) => profile.name);
+}
+
 /**
  * The daemon's cache with the EC2 state of the manifests in focus read afresh (their instances, and the instances
  * holding their profiles): between resyncs, IAM comes from the cache and only EC2 changes behind rolecall's back
@@ -63,7 +74,8 @@ export function cachedWithFreshInstances(cache: SnapshotWriter, ec2: AwsCaller):
   return {
     async read(inForce, focus) {
       const focused = inForce.filter((desired) => focus === undefined || focus.has(desired.manifest));
-      if (focused.length > 0) cache.takeEc2State(await refreshInstances(ec2, cache.view(), focused));
+      if (focused.length > 0)
+        cache.takeEc2State(await refreshInstances(ec2, cache.view(), focused, compositesOf(cache, focused)));
       return { state: cache, accountId: undefined, complete: true };
     },
   };

@@ -65,6 +65,7 @@ export function createEngine(cloud: Cloud, config: EngineConfig): Engine {
       defaultMode: config.mode,
       allowMassPrune: config.allowMassPrune,
       concurrency: config.concurrency,
+      maxPoliciesPerRole: config.maxPoliciesPerRole,
     },
   );
 }

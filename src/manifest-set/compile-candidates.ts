@@ -1,4 +1,5 @@
 import { compileDesired, type CompileOptions, type DesiredAccess } from "../desired/desired-access.js";
+import { compositePrefix, isCompositeName } from "../desired/composite.js";
 import { iamNameLimits } from "../desired/iam-names.js";
 import { managedPolicyMaxCharacters, policySize } from "../desired/policy-document.js";
 import type { Candidate } from "../manifest/examine-file.js";
@@ -38,6 +39,14 @@ function checkCompiled(candidate: Candidate, desired: DesiredAccess): ManifestEr
     ["instanceProfileName", desired.instanceProfile.name, iamNameLimits.instanceProfile],
   ] as const;
   for (const [field, name, limit] of names) {
+    if (isCompositeName(name)) {
+      return errorAt(
+        candidate,
+        iamNamePath(candidate, field),
+        "ReservedName",
+        `IAM ${field} "${name}" starts with "${compositePrefix}", which rolecall keeps for the composite roles and profiles of instances selected by several manifests`,
+      );
+    }
     if (name.length > limit) {
       return errorAt(
         candidate,

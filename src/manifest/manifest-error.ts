@@ -29,6 +29,7 @@ export const manifestErrorCodes = [
   "DuplicateIamName",
   "PolicyTooLarge",
   "NameTooLong",
+  "ReservedName",
   "SymlinkOutsideRoot",
   "TooManyErrors",
 ] as const;

@@ -39,6 +39,8 @@ export type Action = Base &
         readonly policyName: string;
         readonly policyArn: string;
         readonly document: PolicyDocument;
+        /** The live default version being replaced, as read (absent when unreadable): plan shows what changes. */
+        readonly liveDocument?: unknown;
         readonly expectOwner?: OwnershipExpectation;
       }
     | {

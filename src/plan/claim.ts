@@ -1,4 +1,3 @@
-import type { DesiredAccess } from "../desired/desired-access.js";
 import { iamNameKey } from "../desired/iam-names.js";
 import { manifestFromPolicyDescription, readOwnership, type Tags } from "../desired/ownership.js";
 import type { DiffContext, Issue } from "./manifest-plan.js";
@@ -19,7 +18,13 @@ export interface ClaimedResource {
   readonly description?: string | undefined;
 }
 
-export function claim(resource: ClaimedResource, desired: DesiredAccess, context: DiffContext): Claim {
+/** Who claims a resource: a manifest, or a composite (its own owner, never adopting). */
+export interface Claimant {
+  readonly manifest: string;
+  readonly adopt: boolean;
+}
+
+export function claim(resource: ClaimedResource, desired: Claimant, context: DiffContext): Claim {
   let owner: string | undefined;
   let managed: boolean;
   let confirmed = true;

@@ -1,8 +1,15 @@
+import type { DesiredComposite } from "../desired/composite.js";
 import type { DesiredAccess } from "../desired/desired-access.js";
-import { iamNameKey } from "../desired/iam-names.js";
-import type { Snapshot } from "../observed/snapshot.js";
+import { policyNamed, profileNamed, roleNamed } from "../observed/snapshot-lookup.js";
+import type { ObservedPolicy, Snapshot } from "../observed/snapshot.js";
 import type { Action, Reason } from "./action.js";
-import { ChainWork, type ClaimedChain } from "./chain-work.js";
+import {
+  ChainWork,
+  chainSpecOf,
+  compositeChainSpec,
+  type ClaimedChain,
+  type RoleChainSpec,
+} from "./chain-work.js";
 import { claim, type Claim } from "./claim.js";
 import { label } from "./labels.js";
 import type { DiffContext, Issue, ManifestPlan } from "./manifest-plan.js";
@@ -22,37 +29,25 @@ export interface ChainDiff {
   readonly blocked: boolean;
 }
 
-/** Who holds each resource this manifest wants: the part of the diff that decides whether it may act at all. */
-export function claimChain(
-  desired: DesiredAccess,
+/** Who holds each resource a chain wants: the part of the diff that decides whether it may act at all. */
+function claimRoleChain(
+  spec: RoleChainSpec,
+  policy: ObservedPolicy | undefined,
+  policyClaim: Claim | undefined,
   snapshot: Snapshot,
   context: DiffContext,
 ): ClaimedChain & { readonly resources: ManifestPlan["resources"] } {
-  const policyLabel = label.policy(desired.policy.name);
-  const roleLabel = label.role(desired.role.name);
-  const profileLabel = label.instanceProfile(desired.instanceProfile.name);
-  const policy = snapshot.policies.get(iamNameKey(desired.policy.name));
-  const role = snapshot.roles.get(iamNameKey(desired.role.name));
-  const profile = snapshot.instanceProfiles.get(iamNameKey(desired.instanceProfile.name));
-
+  const roleLabel = label.role(spec.role.name);
+  const profileLabel = label.instanceProfile(spec.instanceProfile.name);
+  const role = roleNamed(snapshot, spec.role.name);
+  const profile = profileNamed(snapshot, spec.instanceProfile.name);
   const claims: [Claim | undefined, Claim | undefined, Claim | undefined] = [
-    policy &&
-      claim(
-        {
-          kind: "policy",
-          name: policy.name,
-          label: policyLabel,
-          tags: policy.tags,
-          description: policy.description,
-        },
-        desired,
-        context,
-      ),
-    role && claim({ kind: "role", name: role.name, label: roleLabel, tags: role.tags }, desired, context),
+    policyClaim,
+    role && claim({ kind: "role", name: role.name, label: roleLabel, tags: role.tags }, spec, context),
     profile &&
       claim(
         { kind: "instanceProfile", name: profile.name, label: profileLabel, tags: profile.tags },
-        desired,
+        spec,
         context,
       ),
   ];
@@ -66,10 +61,38 @@ export function claimChain(
     policy,
     role,
     profile,
+    attached: spec.policyNames.map((name) => ({ name, policy: policyNamed(snapshot, name) })),
     claims,
     resources,
-    labels: { policy: policyLabel, role: roleLabel, instanceProfile: profileLabel },
+    labels: {
+      policy: label.policy(spec.policyNames[0] ?? ""),
+      role: roleLabel,
+      instanceProfile: profileLabel,
+    },
   };
+}
+
+/** A manifest's chain: its own policy, then its role and profile. */
+export function claimChain(
+  desired: DesiredAccess,
+  snapshot: Snapshot,
+  context: DiffContext,
+): ClaimedChain & { readonly resources: ManifestPlan["resources"] } {
+  const policy = policyNamed(snapshot, desired.policy.name);
+  const policyClaim =
+    policy &&
+    claim(
+      {
+        kind: "policy",
+        name: policy.name,
+        label: label.policy(desired.policy.name),
+        tags: policy.tags,
+        description: policy.description,
+      },
+      desired,
+      context,
+    );
+  return claimRoleChain(chainSpecOf(desired), policy, policyClaim, snapshot, context);
 }
 
 /** Whether some resource this manifest wants is held by someone else (so nothing of it may change). */
@@ -83,14 +106,42 @@ export function chainIsBlocked(desired: DesiredAccess, snapshot: Snapshot, conte
  */
 export function diffIamChain(desired: DesiredAccess, snapshot: Snapshot, context: DiffContext): ChainDiff {
   const chain = claimChain(desired, snapshot, context);
+  return diffClaimed(chainSpecOf(desired), chain, (work) => {
+    diffBoundary(work);
+    diffPolicy(work, desired);
+    diffRole(work);
+    diffProfile(work);
+  });
+}
+
+/**
+ * Diffs a composite's role and profile: the role holds exactly its members' policies (which their manifests'
+ * chains create and keep), the profile holds the role.
+ */
+export function diffCompositeChain(
+  composite: DesiredComposite,
+  snapshot: Snapshot,
+  context: DiffContext,
+): ChainDiff {
+  const spec = compositeChainSpec(composite);
+  const chain = claimRoleChain(spec, undefined, undefined, snapshot, context);
+  return diffClaimed(spec, chain, (work) => {
+    diffBoundary(work);
+    diffRole(work);
+    diffProfile(work);
+  });
+}
+
+function diffClaimed(
+  spec: RoleChainSpec,
+  chain: ClaimedChain & { readonly resources: ManifestPlan["resources"] },
+  steps: (work: ChainWork) => void,
+): ChainDiff {
   const issues = chain.claims.flatMap((result) => (result?.kind === "blocked" ? [result.issue] : []));
   if (issues.length > 0) return { actions: [], drift: [], issues, resources: chain.resources, blocked: true };
-  const roleTags = chain.role === undefined ? undefined : tagChanges(chain.role.tags, desired.tags);
-  const work = new ChainWork(desired, chain, roleTags);
-  diffBoundary(work);
-  diffPolicy(work);
-  diffRole(work);
-  diffProfile(work);
+  const roleTags = chain.role === undefined ? undefined : tagChanges(chain.role.tags, spec.tags);
+  const work = new ChainWork(spec, chain, roleTags);
+  steps(work);
   return {
     actions: work.actions,
     drift: dedupeReasons(work.drift),

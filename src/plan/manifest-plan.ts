@@ -24,7 +24,8 @@ export type IssueCode =
   | "OwnedByInvalidManifest"
   | "OwnedByOtherManifest"
   | "OwnershipUnknown"
-  | "InstanceClaimedByManifests"
+  | "InstanceNeedsTooManyPolicies"
+  | "CompositeRetained"
   | "ForeignInstanceProfile"
   | "InstanceClaimedByInvalidManifest"
   | "InstanceNotFound"
@@ -32,12 +33,21 @@ export type IssueCode =
   | "RemovalDeferred"
   | "PruneGuardTripped";
 
-export type AssociationState = "associated" | "pending" | "conflict" | "excluded";
+/**
+ * associated: holds the profile it should; pending: being given it; conflict: left as it is (a foreign profile, a
+ * quota, a resource held by someone else); excluded: no longer selected, losing the profile; retained: holds a
+ * composite kept in place because a member with deletionPolicy retain was removed.
+ */
+export type AssociationState = "associated" | "pending" | "conflict" | "excluded" | "retained";
 
 export interface InstanceStatus {
   readonly id: string;
   readonly state: string;
   readonly association: AssociationState;
+  /** The profile the instance should hold (for excluded or retained ones: the one it holds). */
+  readonly profile?: string;
+  /** The other manifests whose access the instance gets through the same composite profile. */
+  readonly sharedWith?: readonly string[];
 }
 
 /** The ARNs of a manifest's chain as found (or, after a pass, as it left them). */
@@ -61,6 +71,13 @@ export interface ManifestPlan {
   readonly issues: Issue[];
   readonly instances: InstanceStatus[];
   readonly resources: ManifestResources;
+  /** The composite plans of this pass this manifest is a member of (their actions are theirs, not this plan's). */
+  readonly composites?: readonly string[];
+}
+
+/** A composite's plan: its role and profile, the instances moving onto it or off it, and its removal. */
+export interface CompositePlan extends ManifestPlan {
+  readonly members: readonly string[];
 }
 
 export function emptyManifestPlan(manifest: string, mode: Mode): ManifestPlan {

@@ -1,3 +1,4 @@
+import type { DesiredAccess } from "../desired/desired-access.js";
 import { ownershipTagKeys } from "../desired/ownership.js";
 import type { ObservedPolicy, PolicyVersion } from "../observed/snapshot.js";
 import type { OwnershipExpectation } from "./action.js";
@@ -10,8 +11,8 @@ import { tagActions, tagChanges, tagReason, type TagChanges } from "./tag-change
 export const maxPolicyVersions = 5;
 
 /** Policy: exists, carries the compiled document as its default version, carries the ownership tags. */
-export function diffPolicy(work: ChainWork): void {
-  const { desired, manifest } = work;
+export function diffPolicy(work: ChainWork, desired: DesiredAccess): void {
+  const { manifest } = work;
   const { policy, labels } = work.chain;
   if (policy === undefined) {
     const reason = { resource: labels.policy, field: "exists", desired: "present", actual: "absent" };
@@ -31,12 +32,13 @@ export function diffPolicy(work: ChainWork): void {
   // Ownership suggested by the description only: the executor reads the tags before any change.
   const expectOwner: OwnershipExpectation | undefined =
     policyClaim?.kind === "owned" && !policyClaim.confirmed ? { manifest } : undefined;
-  diffPolicyTags(work, policy, expectOwner);
-  diffPolicyDocument(work, policy, expectOwner);
+  diffPolicyTags(work, desired, policy, expectOwner);
+  diffPolicyDocument(work, desired, policy, expectOwner);
 }
 
 function diffPolicyTags(
   work: ChainWork,
+  desired: DesiredAccess,
   policy: ObservedPolicy,
   expectOwner: OwnershipExpectation | undefined,
 ): void {
@@ -45,7 +47,7 @@ function diffPolicyTags(
   let changes: TagChanges;
   if (policyClaim?.kind === "takeover") {
     changes = {
-      set: takeoverTags(work.desired, policy.path),
+      set: takeoverTags(work.spec, policy.path),
       remove: policy.tags?.[ownershipTagKeys.orphaned] === undefined ? [] : [ownershipTagKeys.orphaned],
     };
   } else if (policy.tags === undefined) {
@@ -53,9 +55,9 @@ function diffPolicyTags(
     // manifest that comes back), the policy, tagged alongside it, did too. (UntagPolicy of a missing key is a no-op.)
     changes = { set: work.roleTags?.set, remove: work.roleTags?.remove ?? [] };
   } else {
-    changes = tagChanges(policy.tags, work.desired.tags);
+    changes = tagChanges(policy.tags, desired.tags);
   }
-  const reason = tagReason(work.chain.labels.policy, work.desired.tags, policy.tags);
+  const reason = tagReason(work.chain.labels.policy, desired.tags, policy.tags);
   const target = {
     kind: "policy" as const,
     policyArn: policy.arn,
@@ -66,10 +68,11 @@ function diffPolicyTags(
 
 function diffPolicyDocument(
   work: ChainWork,
+  desired: DesiredAccess,
   policy: ObservedPolicy,
   expectOwner: OwnershipExpectation | undefined,
 ): void {
-  const { desired, manifest } = work;
+  const { manifest } = work;
   if (policiesEqual(policy.document, desired.policy.document)) return;
   const ownerCheck = expectOwner === undefined ? {} : { expectOwner };
   const reason = {
@@ -103,6 +106,7 @@ function diffPolicyDocument(
     policyName: policy.name,
     policyArn: policy.arn,
     document: desired.policy.document,
+    ...(policy.document === undefined ? {} : { liveDocument: policy.document }),
     ...ownerCheck,
   });
 }

@@ -6,9 +6,9 @@ import { tagActions, tagChanges, tagReason } from "./tag-changes.js";
 
 /** Instance profile: exists and holds exactly the manifest's role. */
 export function diffProfile(work: ChainWork): void {
-  const { desired, manifest } = work;
+  const { spec, manifest } = work;
   const { profile, labels } = work.chain;
-  const roleName = work.chain.role?.name ?? desired.role.name;
+  const roleName = work.chain.role?.name ?? spec.role.name;
   if (profile === undefined) {
     const reason = {
       resource: labels.instanceProfile,
@@ -20,9 +20,9 @@ export function diffProfile(work: ChainWork): void {
       kind: "createInstanceProfile",
       manifest,
       reason,
-      profileName: desired.instanceProfile.name,
-      path: desired.instanceProfile.path,
-      tags: desired.tags,
+      profileName: spec.instanceProfile.name,
+      path: spec.instanceProfile.path,
+      tags: spec.tags,
     });
   } else {
     diffProfileTags(work, profile);
@@ -50,18 +50,18 @@ export function diffProfile(work: ChainWork): void {
     desired: show([roleName]),
     actual: show(profile?.roleNames ?? []),
   };
-  const profileName = profile?.name ?? desired.instanceProfile.name;
+  const profileName = profile?.name ?? spec.instanceProfile.name;
   work.want(reason, { kind: "addRoleToInstanceProfile", manifest, reason, profileName, roleName });
 }
 
 function diffProfileTags(work: ChainWork, profile: ObservedInstanceProfile): void {
   const [, , profileClaim] = work.chain.claims;
-  const found = tagChanges(profile.tags, work.desired.tags);
+  const found = tagChanges(profile.tags, work.spec.tags);
   const changes =
     profileClaim?.kind === "takeover"
-      ? { set: takeoverTags(work.desired, profile.path), remove: found.remove }
+      ? { set: takeoverTags(work.spec, profile.path), remove: found.remove }
       : found;
-  const reason = tagReason(work.chain.labels.instanceProfile, work.desired.tags, profile.tags);
+  const reason = tagReason(work.chain.labels.instanceProfile, work.spec.tags, profile.tags);
   const target = { kind: "instanceProfile" as const, profileName: profile.name };
   for (const action of tagActions(work.manifest, target, changes, reason)) work.want(reason, action);
 }

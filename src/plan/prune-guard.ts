@@ -1,3 +1,4 @@
+import { isCompositeName } from "../desired/composite.js";
 import { isDestructive } from "./action.js";
 import type { Issue } from "./manifest-plan.js";
 import type { PruneGroup } from "./prune-world.js";
@@ -13,8 +14,16 @@ export function pruneSuspension(
 ): Issue | undefined {
   // Every manifest leaving management this pass counts, retained ones too: a directory emptied by mistake must
   // not lose its deletable half just because the other half is retained.
-  const removing = [...groups.values()].filter((group) => group.removed && group.actions.length > 0);
-  if (options.unnamedInvalid && removing.some((group) => group.actions.some(isDestructive))) {
+  const removing = [...groups.values()].filter(
+    (group) => group.removed && group.actions.length > 0 && !isCompositeName(group.manifest),
+  );
+  const removingComposites = [...groups.values()].some(
+    (group) => isCompositeName(group.manifest) && group.actions.some(isDestructive),
+  );
+  if (
+    options.unnamedInvalid &&
+    (removingComposites || removing.some((group) => group.actions.some(isDestructive)))
+  ) {
     return {
       code: "PruneSuspended",
       severity: "warning",

@@ -10,12 +10,19 @@ export interface PruneOptions {
   readonly unnamedInvalid: boolean;
   /** Allow one pass to remove more than half of the managed manifests. */
   readonly allowMassPrune: boolean;
-  /** Instances that a manifest in force is about to take over: their profile is replaced, not removed. */
+  /**
+   * Instances a converging action of this pass moves to another profile (or a composite releases): their
+   * profile's removal does not disassociate them again.
+   */
   readonly reassignedInstances: ReadonlySet<string>;
   /** Instances left as they are this pass (claimed by several manifests, or by a blocked one): hands off. */
   readonly untouchableInstances: ReadonlySet<string>;
-  /** Manifests in force whose converging actions run this pass (enforce mode, not blocked). */
+  /** Manifests in force (and composites) whose converging actions run this pass (enforce mode, not blocked). */
   readonly actingManifests: ReadonlySet<string>;
+  /** Composites some instance needs after this pass: their role and profile are wanted. */
+  readonly wantedComposites?: ReadonlySet<string>;
+  /** Composites whose converging actions run this pass: they detach whatever else their role holds. */
+  readonly actingComposites?: ReadonlySet<string>;
   /**
    * This controller's IAM path: only resources under it (or taken over by it, per their rolecall.dev/iam-path
    * tag) are its to remove, so two rolecalls with different paths in one account never prune each other.
@@ -66,11 +73,12 @@ export function pruneWorld(
     wantedProfiles: new Map(
       [...desired.values()].map((access) => [iamNameKey(access.instanceProfile.name), access.manifest]),
     ),
-    cleanedRoles: new Set(
-      [...desired.values()]
+    cleanedRoles: new Set([
+      ...[...desired.values()]
         .filter((access) => options.actingManifests.has(access.manifest))
         .map((access) => iamNameKey(access.role.name)),
-    ),
+      ...[...(options.actingComposites ?? [])].map(iamNameKey),
+    ]),
     deletedRoles: new Set(),
     ...profilesToDelete(candidates, snapshot, options),
   };

@@ -15,7 +15,7 @@ export type { PruneGroup, PruneOptions, PruneResult } from "./prune-world.js";
  * removal in the safe order, or, for deletionPolicy retain, marks it orphaned and leaves it in place.
  */
 export function planPrune(snapshot: Snapshot, context: DiffContext, options: PruneOptions): PruneResult {
-  const found = inventory(snapshot, context, options.iamPath);
+  const found = inventory(snapshot, context, options.iamPath, options.wantedComposites);
   const world = pruneWorld(snapshot, context.desired, found.candidates, options);
   // Profiles and roles first, for every group: a policy may be deleted only once every role holding it goes.
   const drafts = [...found.candidates].map(([manifest, resources]) =>

@@ -4,9 +4,9 @@ import { show } from "./labels.js";
 import { policiesEqual } from "./policy-equality.js";
 import { tagActions, tagReason } from "./tag-changes.js";
 
-/** Role: exists, trusts EC2 exactly, holds exactly the manifest's policy and no inline policy. */
+/** Role: exists, trusts EC2 exactly, holds exactly its chain's policies and no inline policy. */
 export function diffRole(work: ChainWork): void {
-  const { desired, manifest } = work;
+  const { spec, manifest } = work;
   const { role, labels } = work.chain;
   if (role === undefined) {
     const reason = { resource: labels.role, field: "exists", desired: "present", actual: "absent" };
@@ -14,21 +14,21 @@ export function diffRole(work: ChainWork): void {
       kind: "createRole",
       manifest,
       reason,
-      roleName: desired.role.name,
-      path: desired.role.path,
-      description: desired.role.description,
-      trustPolicy: desired.role.trustPolicy,
-      tags: desired.tags,
-      ...(desired.role.permissionsBoundary === undefined
+      roleName: spec.role.name,
+      path: spec.role.path,
+      description: spec.role.description,
+      trustPolicy: spec.role.trustPolicy,
+      tags: spec.tags,
+      ...(spec.role.permissionsBoundary === undefined
         ? {}
-        : { permissionsBoundary: desired.role.permissionsBoundary }),
+        : { permissionsBoundary: spec.role.permissionsBoundary }),
     });
   } else {
     diffRoleTags(work, role);
     diffTrust(work, role);
     diffRolePolicies(work, role);
   }
-  attachPolicy(work);
+  attachPolicies(work);
 }
 
 /**
@@ -38,7 +38,7 @@ export function diffRole(work: ChainWork): void {
  */
 export function diffBoundary(work: ChainWork): void {
   const { role, labels } = work.chain;
-  const wanted = work.desired.role.permissionsBoundary;
+  const wanted = work.spec.role.permissionsBoundary;
   if (role === undefined || wanted === undefined || role.permissionsBoundary === wanted) return;
   const reason = {
     resource: labels.role,
@@ -59,16 +59,16 @@ function diffRoleTags(work: ChainWork, role: ObservedRole): void {
   const [, roleClaim] = work.chain.claims;
   const changes =
     roleClaim?.kind === "takeover"
-      ? { set: takeoverTags(work.desired, role.path), remove: work.roleTags?.remove ?? [] }
+      ? { set: takeoverTags(work.spec, role.path), remove: work.roleTags?.remove ?? [] }
       : work.roleTags;
   if (changes === undefined) return;
-  const reason = tagReason(work.chain.labels.role, work.desired.tags, role.tags);
+  const reason = tagReason(work.chain.labels.role, work.spec.tags, role.tags);
   const target = { kind: "role" as const, roleName: role.name };
   for (const action of tagActions(work.manifest, target, changes, reason)) work.want(reason, action);
 }
 
 function diffTrust(work: ChainWork, role: ObservedRole): void {
-  const trustPolicy = work.desired.role.trustPolicy;
+  const trustPolicy = work.spec.role.trustPolicy;
   if (policiesEqual(role.trustPolicy, trustPolicy)) return;
   const reason = {
     resource: work.chain.labels.role,
@@ -85,10 +85,18 @@ function diffTrust(work: ChainWork, role: ObservedRole): void {
   });
 }
 
-/** Inline policies deleted, and every managed policy but the manifest's detached. */
+/** What the role should hold, as shown in reasons: the ARNs known, the names of policies not there yet. */
+function wantedShown(work: ChainWork): string {
+  return show(work.chain.attached.map((entry) => entry.policy?.arn ?? entry.name));
+}
+
+/** Inline policies deleted, and every managed policy but the chain's own detached. */
 function diffRolePolicies(work: ChainWork, role: ObservedRole): void {
   const { manifest } = work;
-  const { policy, labels } = work.chain;
+  const { labels } = work.chain;
+  const wantedArns = new Set(
+    work.chain.attached.flatMap((entry) => (entry.policy === undefined ? [] : [entry.policy.arn])),
+  );
   for (const inline of role.inlinePolicyNames) {
     const reason = {
       resource: labels.role,
@@ -105,11 +113,11 @@ function diffRolePolicies(work: ChainWork, role: ObservedRole): void {
     });
   }
   for (const attached of role.attachedPolicyArns) {
-    if (attached === policy?.arn) continue;
+    if (wantedArns.has(attached)) continue;
     const reason = {
       resource: labels.role,
       field: "attachedPolicies",
-      desired: show([policy?.arn ?? work.desired.policy.name]),
+      desired: wantedShown(work),
       actual: show(role.attachedPolicyArns),
     };
     work.want(reason, {
@@ -122,23 +130,24 @@ function diffRolePolicies(work: ChainWork, role: ObservedRole): void {
   }
 }
 
-/** The manifest's policy attached to its role (created in this plan, or there already). */
-function attachPolicy(work: ChainWork): void {
-  const { desired } = work;
-  const { policy, role, labels } = work.chain;
-  if (policy !== undefined && role !== undefined && role.attachedPolicyArns.includes(policy.arn)) return;
-  const reason = {
-    resource: labels.role,
-    field: "attachedPolicies",
-    desired: show([policy?.arn ?? desired.policy.name]),
-    actual: show(role?.attachedPolicyArns ?? []),
-  };
-  work.want(reason, {
-    kind: "attachRolePolicy",
-    manifest: work.manifest,
-    reason,
-    roleName: role?.name ?? desired.role.name,
-    policyName: policy?.name ?? desired.policy.name,
-    policyArn: policy?.arn,
-  });
+/** Each of the chain's policies attached to its role (created in this plan, or there already). */
+function attachPolicies(work: ChainWork): void {
+  const { role, labels } = work.chain;
+  for (const { name, policy } of work.chain.attached) {
+    if (policy !== undefined && role !== undefined && role.attachedPolicyArns.includes(policy.arn)) continue;
+    const reason = {
+      resource: labels.role,
+      field: "attachedPolicies",
+      desired: wantedShown(work),
+      actual: show(role?.attachedPolicyArns ?? []),
+    };
+    work.want(reason, {
+      kind: "attachRolePolicy",
+      manifest: work.manifest,
+      reason,
+      roleName: role?.name ?? work.spec.role.name,
+      policyName: policy?.name ?? name,
+      policyArn: policy?.arn,
+    });
+  }
 }

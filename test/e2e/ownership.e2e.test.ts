@@ -19,6 +19,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CallCounter } from "../../src/aws/call-observer.js";
 import { ec2TrustPolicy } from "../../src/desired/policy-document.js";
 import { compileS3Policy } from "../../src/desired/s3-policy.js";
+import { compositeName } from "../../src/desired/composite.js";
 import { policiesEqual } from "../../src/plan/policy-equality.js";
 import type { Engine } from "../../src/engine/engine.js";
 import { repoRoot } from "../support/cli.js";
@@ -321,45 +322,35 @@ describe("ownership and conflicts against moto_server", () => {
   });
 
   describe("two manifests selecting the same instance", () => {
-    it("both report it, the instance is left as it is, and apply exits 1", async () => {
+    it("it moves to their composite in one replace, apply exits 0, and nothing is left to do", async () => {
       const [shared = "", onlyA = ""] = await launchInstances(ec2, { Team: "a" }, 2);
       await writeManifest(directory, { name: "team-a", matchTags: { Team: "a" } });
       await applyAll(engine, calls, directory);
-      expect(await profilesByInstance(ec2)).toEqual({
-        [shared]: "rolecall-team-a",
-        [onlyA]: "rolecall-team-a",
-      });
-
       await writeManifest(directory, { name: "by-id", instanceIds: [shared] });
-      const planned = await expectPlan(engine, calls, directory, {
-        "by-id": [
-          { kind: "createPolicy", resource: "policy/rolecall-by-id", field: "exists" },
-          { kind: "createRole", resource: "role/rolecall-by-id", field: "exists" },
-          { kind: "attachRolePolicy", resource: "role/rolecall-by-id", field: "attachedPolicies" },
-          { kind: "createInstanceProfile", resource: "instance-profile/rolecall-by-id", field: "exists" },
-          { kind: "addRoleToInstanceProfile", resource: "instance-profile/rolecall-by-id", field: "roles" },
-        ],
-      });
+      const composite = compositeName(["by-id", "team-a"], "/rolecall/");
+      const planned = await pass(engine, directory, true);
       for (const name of ["team-a", "by-id"]) {
-        expect(issueCodes(planned, name)).toEqual([
-          { code: "InstanceClaimedByManifests", resource: `instance/${shared}` },
-        ]);
-        expect(resultFor(planned, name).status).toBe("failed");
+        expect(issueCodes(planned, name)).toEqual([]);
+        expect(resultFor(planned, name).status).toBe("pending");
       }
+      expect(planned.composites.map((result) => result.plan.actions.map((action) => action.kind))).toEqual([
+        [
+          "createRole",
+          "attachRolePolicy",
+          "attachRolePolicy",
+          "createInstanceProfile",
+          "addRoleToInstanceProfile",
+          "replaceInstanceProfileAssociation",
+        ],
+      ]);
 
       const apply = await runCliOnMoto(moto, ["apply", "--manifests", directory]);
-      expect(apply.code).toBe(1);
-      expect(apply.stdout).toContain(
-        `! team-a: instance ${shared} is selected by several manifests (by-id, team-a)`,
-      );
-      expect(apply.stdout).toContain(
-        `! by-id: instance ${shared} is selected by several manifests (by-id, team-a)`,
-      );
-      // Left as it is: still holding team-a's profile, neither taken away nor replaced.
-      expect(await profilesByInstance(ec2)).toEqual({
-        [shared]: "rolecall-team-a",
-        [onlyA]: "rolecall-team-a",
-      });
+      expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+      expect(await profilesByInstance(ec2)).toEqual({ [shared]: composite, [onlyA]: "rolecall-team-a" });
+      expect((await attachedPolicyNames(iam, composite)).sort()).toEqual([
+        "rolecall-by-id",
+        "rolecall-team-a",
+      ]);
       calls.reset();
       await pass(engine, directory, false);
       expect(calls.mutating()).toBe(0);

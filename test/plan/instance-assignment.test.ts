@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { DesiredAccess } from "../../src/desired/desired-access.js";
+import { compileComposite } from "../../src/desired/composite.js";
 import { ownershipTags } from "../../src/desired/ownership.js";
 import type { DiffContext } from "../../src/plan/manifest-plan.js";
-import { assignInstances } from "../../src/plan/instance-assignment.js";
+import { compositeNeeds } from "../../src/plan/composite-planning.js";
+import { assignInstances as assignAll } from "../../src/plan/instance-assignment.js";
+import { selectInstances } from "../../src/plan/instance-selection.js";
 import type { Snapshot } from "../../src/observed/snapshot.js";
 import { desiredFor } from "../support/desired-fixtures.js";
 import {
@@ -16,6 +19,27 @@ import {
 const web = desiredFor("web");
 const webReplace = desiredFor("web", { onConflict: "replace" });
 const db = desiredFor("db");
+
+/** The assignment as planPass runs it: selections, the composites they need, then every instance decided. */
+function assignInstances(
+  snapshot: Snapshot,
+  context: DiffContext,
+  blocked: ReadonlySet<string>,
+  maxPoliciesPerRole = 10,
+) {
+  const selections = selectInstances(snapshot, context);
+  const needs = compositeNeeds(selections, snapshot, context, blocked, maxPoliciesPerRole);
+  return assignAll({
+    selections,
+    snapshot,
+    context,
+    blocked,
+    compositeFor: needs.compositeFor,
+    blockedComposites: needs.blocked,
+    neededComposites: new Set(needs.needed.keys()),
+    maxPoliciesPerRole,
+  });
+}
 
 const contextOf = (desired: DesiredAccess[], protectedNames: string[] = []): DiffContext => ({
   desired: new Map(desired.map((item) => [item.manifest, item])),
@@ -64,7 +88,9 @@ describe("assignInstances", () => {
         profileName: web.instanceProfile.name,
       }),
     ]);
-    expect(plan.instances).toEqual([{ id: "i-1", state: "running", association: "pending" }]);
+    expect(plan.instances).toEqual([
+      { id: "i-1", state: "running", association: "pending", profile: web.instanceProfile.name },
+    ]);
   });
 
   it("an instance already holding the profile needs nothing (associating counts as pending)", () => {
@@ -79,8 +105,8 @@ describe("assignInstances", () => {
     expect(plan.actions).toEqual([]);
     expect(plan.drift).toEqual([]);
     expect(plan.instances).toEqual([
-      { id: "i-1", state: "running", association: "associated" },
-      { id: "i-2", state: "running", association: "pending" },
+      { id: "i-1", state: "running", association: "associated", profile: web.instanceProfile.name },
+      { id: "i-2", state: "running", association: "pending", profile: web.instanceProfile.name },
     ]);
   });
 
@@ -99,7 +125,9 @@ describe("assignInstances", () => {
         resource: "instance/i-1",
       }),
     ]);
-    expect(plan.instances).toEqual([{ id: "i-1", state: "running", association: "conflict" }]);
+    expect(plan.instances).toEqual([
+      { id: "i-1", state: "running", association: "conflict", profile: web.instanceProfile.name },
+    ]);
   });
 
   it("onConflict replace on a running (or pending) instance: one ReplaceIamInstanceProfileAssociation", () => {
@@ -140,18 +168,53 @@ describe("assignInstances", () => {
     ]);
   });
 
-  it("two manifests selecting one instance: an error on both, and the instance is left as it is", () => {
+  it("two manifests selecting one instance: it moves to their composite in one replace, reported on both", () => {
     const both = desiredFor("db", { instanceSelector: { instanceIds: ["i-1"] } });
     const result = assign([web, both], {
       instances: [instance("i-1", { app: "web" })],
       associations: [associationOf("i-1", web.instanceProfile.name)],
     });
-    for (const name of ["web", "db"]) {
+    const composite = compileComposite([web, both]);
+    expect(result.get(composite.name)!.actions).toEqual([
+      expect.objectContaining({
+        kind: "replaceInstanceProfileAssociation",
+        instanceId: "i-1",
+        profileName: composite.name,
+      }),
+    ]);
+    for (const [name, other] of [
+      ["web", "db"],
+      ["db", "web"],
+    ] as const) {
       const plan = result.get(name)!;
       expect(plan.actions).toEqual([]);
-      expect(plan.issues.map((issue) => issue.code)).toEqual(["InstanceClaimedByManifests"]);
-      expect(plan.instances).toEqual([{ id: "i-1", state: "running", association: "conflict" }]);
+      expect(plan.issues).toEqual([]);
+      expect(plan.instances).toEqual([
+        { id: "i-1", state: "running", association: "pending", profile: composite.name, sharedWith: [other] },
+      ]);
     }
+  });
+
+  it("above the quota of policies per role, the instance is a conflict on every member and is left as it is", () => {
+    const members = ["a", "b", "c"].map((name) =>
+      desiredFor(name, { instanceSelector: { instanceIds: ["i-1"] } }),
+    );
+    const snapshot = withChains(members, { instances: [instance("i-1")] });
+    const result = assignInstances(snapshot, contextOf(members), new Set(), 2);
+    for (const name of ["a", "b", "c"]) {
+      const plan = result.get(name)!;
+      expect(plan.actions).toEqual([]);
+      expect(plan.issues).toEqual([
+        expect.objectContaining({
+          code: "InstanceNeedsTooManyPolicies",
+          severity: "error",
+          resource: "instance/i-1",
+        }),
+      ]);
+      expect(plan.issues[0]?.message).toContain("at most 2 managed policies");
+      expect(plan.instances.map((status) => status.association)).toEqual(["conflict"]);
+    }
+    expect([...result.keys()].some((unit) => unit.startsWith("rolecall+"))).toBe(false);
   });
 
   it("an instance holding our profile that the manifest no longer selects is disassociated", () => {
@@ -167,7 +230,9 @@ describe("assignInstances", () => {
         associationId: "iip-assoc-i-1",
       }),
     ]);
-    expect(plan.instances).toEqual([{ id: "i-1", state: "running", association: "excluded" }]);
+    expect(plan.instances).toEqual([
+      { id: "i-1", state: "running", association: "excluded", profile: web.instanceProfile.name },
+    ]);
   });
 
   it("an unselected instance holding a foreign profile is none of our business", () => {
@@ -212,7 +277,9 @@ describe("assignInstances", () => {
   it("a blocked manifest (its IAM chain is not its own) touches no instance", () => {
     const result = assign([web], { instances: [instance("i-1", { app: "web" })] }, { blocked: ["web"] });
     expect(result.get("web")!.actions).toEqual([]);
-    expect(result.get("web")!.instances).toEqual([{ id: "i-1", state: "running", association: "pending" }]);
+    expect(result.get("web")!.instances).toEqual([
+      { id: "i-1", state: "running", association: "pending", profile: web.instanceProfile.name },
+    ]);
   });
 
   it("an instance holding the profile of a manifest whose file is invalid is left alone", () => {

@@ -348,7 +348,7 @@ function unsafeDestructiveActions(
 ): string[] {
   const inForce = new Map(manifests.map((desired) => [desired.manifest, desired]));
   const problems: string[] = [];
-  for (const manifestPlan of plan.manifests.values()) {
+  for (const manifestPlan of [...plan.manifests.values(), ...plan.composites.values()]) {
     const desired = inForce.get(manifestPlan.manifest);
     const lists: [string, Action[]][] = [
       ["actions", manifestPlan.actions],
@@ -365,14 +365,20 @@ function unsafeDestructiveActions(
         if (listName === "pruneActions" && ownership.managed) return;
         // A policy whose tags the snapshot did not hold: the executor reads them first (expectOwner).
         if ("expectOwner" in action && action.expectOwner.manifest === manifestPlan.manifest) return;
-        if (listName === "actions" && desired !== undefined) {
+        // A composite replaces a foreign profile only when every member says onConflict: replace.
+        const members = "members" in manifestPlan ? (manifestPlan.members as readonly string[]) : undefined;
+        const replaces =
+          members === undefined
+            ? desired?.onConflict === "replace"
+            : members.every((member) => inForce.get(member)?.onConflict === "replace");
+        if (listName === "actions" && (desired !== undefined || members !== undefined)) {
           // Taken over in this same plan (adopt, or handed over by a manifest that no longer names it): tagged first.
-          const takeable = ownership.managed || desired.adopt;
+          const takeable = ownership.managed || desired?.adopt === true;
           if (takeable && retaggedBefore(list, index, action, manifestPlan.manifest)) return;
           // Replacing an instance's profile on a stopped instance: disassociate, then associate ours.
           if (
             action.kind === "disassociateInstanceProfile" &&
-            (desired.onConflict === "replace" || ownership.managed) &&
+            (replaces || ownership.managed) &&
             list
               .slice(index + 1)
               .some(
@@ -392,7 +398,7 @@ function unsafeDestructiveActions(
 }
 
 const allActions = (plan: PassPlan) =>
-  [...plan.manifests.values()].flatMap((manifestPlan) => [
+  [...plan.manifests.values(), ...plan.composites.values()].flatMap((manifestPlan) => [
     ...manifestPlan.actions,
     ...manifestPlan.pruneActions,
   ]);
@@ -417,7 +423,7 @@ function knownSecondPassBugs(
   // D (instance-assignment.ts): instance decisions go by the owner of the profile an instance holds as the pass
   // found it. When this pass hands that profile over (or adopts it), the instance is disassociated, or replaced
   // by another manifest that was skipping it as foreign, only on the next pass.
-  for (const plan of second.manifests.values()) {
+  for (const plan of [...second.manifests.values(), ...second.composites.values()]) {
     for (const action of plan.actions) {
       if (!("instanceId" in action)) continue;
       const ownerOf = (snapshot: Snapshot) => {
@@ -434,7 +440,9 @@ function knownSecondPassBugs(
   const heldBack = [...first.manifests.values()].some((plan) =>
     plan.issues.some((issue) => issue.code === "NotOwned" && issue.message.includes("left in place")),
   );
-  const onlyRemovals = [...second.manifests.values()].every((plan) => plan.actions.length === 0);
+  const onlyRemovals = [...second.manifests.values(), ...second.composites.values()].every(
+    (plan) => plan.actions.length === 0,
+  );
   if (heldBack && onlyRemovals && allActions(second).length > 0) bugs.push("E:removalAfterAdoptNextPass");
   return [...new Set(bugs)];
 }
@@ -476,7 +484,9 @@ describe("planPass properties", () => {
 
         const executor = new AwsActionExecutor(account.iam, account.ec2);
         const state = new SnapshotWriter(observed);
-        const outcomes = await executePlans([...first.manifests.values()], executor, state, 4);
+        const outcomes = await executePlans([...first.manifests.values()], executor, state, 4, {}, [
+          ...first.composites.values(),
+        ]);
         const results = [...outcomes.values()].flat();
         // Skipped actions follow a failure; every failure must be a safety stop: an ownership refusal, or a removal
         // held back because the step it depends on (another manifest's detach or move) did not happen.
@@ -488,6 +498,21 @@ describe("planPass properties", () => {
               outcome.errorCode !== "InUse",
           )
           .map((outcome) => `${outcome.description}: ${outcome.error ?? ""}`);
+        if (awsRefusals.length > 0 && process.env.DEBUG_PROP === "1")
+          console.log(
+            JSON.stringify(
+              {
+                first: [...first.manifests.values(), ...first.composites.values()].map((p) => ({
+                  m: p.manifest,
+                  a: p.actions.map((x) => x.kind + " " + x.reason.resource),
+                  issues: p.issues.map((i) => i.code),
+                })),
+                results: results.map((r) => r.description + " " + r.status + " " + (r.errorCode ?? "")),
+              },
+              null,
+              1,
+            ),
+          );
         expect(awsRefusals).toEqual([]);
         if (results.some((outcome) => outcome.status === "failed")) {
           tally.refused += 1;

@@ -47,7 +47,9 @@ describe("planPass", () => {
     ]);
     expect(plan.pruneActions).toEqual([]);
     expect(plan.issues).toEqual([]);
-    expect(plan.instances).toEqual([{ id: "i-1", state: "running", association: "pending" }]);
+    expect(plan.instances).toEqual([
+      { id: "i-1", state: "running", association: "pending", profile: web.instanceProfile.name },
+    ]);
     for (const action of plan.actions) expect(action.reason.resource).not.toBe("");
   });
 

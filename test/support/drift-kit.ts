@@ -84,11 +84,15 @@ export function stepsOf(result: PassResult, manifest: string): Step[] {
   }));
 }
 
-/** Every manifest with something planned, and what. */
+/** Every manifest (and composite) with something planned, and what. */
 export function allSteps(result: PassResult): Record<string, Step[]> {
   const steps: Record<string, Step[]> = {};
-  for (const entry of result.results) {
-    const list = stepsOf(result, entry.manifest);
+  for (const entry of [...result.results, ...result.composites]) {
+    const list = [...entry.plan.actions, ...entry.plan.pruneActions].map((action) => ({
+      kind: action.kind,
+      resource: action.reason.resource,
+      field: action.reason.field,
+    }));
     if (list.length > 0) steps[entry.manifest] = list;
   }
   return steps;
@@ -122,11 +126,12 @@ export async function expectPlan(
 export async function applyAll(engine: Engine, calls: CallCounter, directory: string): Promise<PassResult> {
   calls.reset();
   const applied = await pass(engine, directory, false);
-  const failed = applied.results.flatMap((entry) =>
+  const units = [...applied.results, ...applied.composites];
+  const failed = units.flatMap((entry) =>
     entry.outcomes.filter((outcome) => outcome.status !== "done").map((outcome) => outcome.description),
   );
   expect(failed).toEqual([]);
-  expect(applied.results.flatMap((entry) => entry.errors)).toEqual([]);
+  expect(units.flatMap((entry) => entry.errors)).toEqual([]);
   return applied;
 }
 
