@@ -23,6 +23,7 @@ RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY schemas ./schemas
 COPY policies ./policies
+COPY web ./web
 USER node
 EXPOSE 8080
 # Node's own fetch: the image needs no curl or wget for its health check.
@@ -30,5 +31,8 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.ROLECALL_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # V8 in lite mode with a small young generation: the controller waits on AWS, not on the CPU, and this keeps
 # its resident memory about a third lower (measured by npm run bench, which starts the daemon the same way).
+# Lite mode runs without a JIT, which leaves no WebAssembly: --no-expose-wasm says so, or V8 prints a plain-text
+# warning before rolecall's first (JSON) log line. Host and manifests come from ROLECALL_HOST and
+# ROLECALL_MANIFESTS above, so deployments can point them elsewhere (deploy/compose, deploy/kubernetes).
 # Extra flags go after the image name: docker run … rolecall --resync 30s
-ENTRYPOINT ["node", "--lite-mode", "--max-semi-space-size=1", "dist/cli.js", "run", "--host", "0.0.0.0", "--manifests", "/manifests"]
+ENTRYPOINT ["node", "--lite-mode", "--no-expose-wasm", "--max-semi-space-size=1", "dist/cli.js", "run"]

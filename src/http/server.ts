@@ -6,12 +6,12 @@ import Fastify, {
 } from "fastify";
 import type { Registry } from "prom-client";
 import type { Logger } from "../observability/logger.js";
-import type { StatusDocument, ManifestStatusView } from "../status/status-store.js";
 import { bearerTokenMatches } from "./bearer-token.js";
-import { renderStatusPage } from "./status-page.js";
+import { addSecurityHeaders } from "./security-headers.js";
+import { registerStatusRoutes, type StatusReader } from "./status-routes.js";
 
 export interface ServerDeps {
-  readonly status: { document(): StatusDocument; manifest(name: string): ManifestStatusView | undefined };
+  readonly status: StatusReader;
   readonly isReady: () => boolean;
   readonly registry: Registry;
   /** When set, /status requires `Authorization: Bearer <token>`. */
@@ -68,6 +68,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     done();
   });
 
+  addSecurityHeaders(app);
+
   app.get("/healthz", () => ({ status: "ok" }));
 
   app.get("/readyz", (_request, reply) => {
@@ -80,31 +82,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const authorized = (header: string | undefined) =>
     deps.statusToken === undefined || bearerTokenMatches(header, deps.statusToken);
 
-  app.get("/status", (request, reply) => {
-    if (!authorized(request.headers.authorization)) {
-      return reply
-        .code(401)
-        .header("www-authenticate", 'Bearer realm="rolecall"')
-        .send({ error: "unauthorized" });
-    }
-    const document = deps.status.document();
-    if (prefersHtml(request.headers.accept))
-      return reply.type("text/html; charset=utf-8").send(renderStatusPage(document));
-    return document;
-  });
-
-  app.get<{ Params: { name: string } }>("/status/:name", (request, reply) => {
-    if (!authorized(request.headers.authorization)) {
-      return reply
-        .code(401)
-        .header("www-authenticate", 'Bearer realm="rolecall"')
-        .send({ error: "unauthorized" });
-    }
-    const manifest = deps.status.manifest(request.params.name);
-    if (manifest === undefined)
-      return reply.code(404).send({ error: `no manifest named "${request.params.name}"` });
-    return manifest;
-  });
+  registerStatusRoutes(app, deps.status, authorized);
 
   app.get("/metrics", async (_request, reply) => {
     const body = await deps.registry.metrics();
@@ -112,11 +90,4 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   return app;
-}
-
-function prefersHtml(accept: string | undefined): boolean {
-  if (accept === undefined) return false;
-  const html = accept.indexOf("text/html");
-  const json = accept.indexOf("application/json");
-  return html !== -1 && (json === -1 || html < json);
 }

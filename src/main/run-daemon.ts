@@ -14,6 +14,7 @@ const shutdownDeadlineMs = 9000;
 export async function runDaemon(config: RunConfig): Promise<void> {
   const logger = createLogger(config.logLevel);
   const metrics = new Metrics();
+  metrics.resyncInterval.set(config.resync / 1000);
   const status = new StatusStore();
   if (config.permissionsBoundary === undefined)
     status.setNotice(

@@ -55,6 +55,12 @@ export class Metrics implements CallObserver {
     help: "When the last full resync finished (Unix time).",
     registers: [this.registry],
   });
+  /** The --resync in force, so that an alert on a stale resync needs no copy of it (three intervals late). */
+  readonly resyncInterval = new Gauge({
+    name: "rolecall_resync_interval_seconds",
+    help: "The interval of full resyncs the daemon runs with (--resync).",
+    registers: [this.registry],
+  });
   readonly resyncDuration = new Histogram({
     name: "rolecall_resync_duration_seconds",
     help: "Time of a full resync: reading the snapshot and planning every manifest.",

@@ -131,9 +131,16 @@ const readyVerdict: Verdict = {
   message: "the manifest is in force and AWS matches it",
 };
 
-/** Ready is Unknown while a reconcile is still to come, and otherwise names the first thing in the way. */
+/**
+ * Ready is Unknown while a reconcile of a valid manifest is still to come, and otherwise False, naming the first
+ * thing in the way. A manifest that is invalid (never valid, or broken since) or removed is not waiting for
+ * anything that would make it ready: it is False, as Kubernetes reports a resource that cannot become ready.
+ */
 function notReadyVerdict(facts: ConditionFacts, synced: ConditionInput, state: SyncState): Verdict {
-  const awaitingReconcile = state === "stale" || state === "unreconciled" || state === "pending";
+  const awaitingReconcile =
+    !facts.removed &&
+    facts.valid.status === "True" &&
+    (state === "stale" || state === "unreconciled" || state === "pending");
   return {
     status: awaitingReconcile ? "Unknown" : "False",
     reason: facts.removed
@@ -141,7 +148,7 @@ function notReadyVerdict(facts: ConditionFacts, synced: ConditionInput, state: S
       : facts.valid.status !== "True"
         ? "ManifestInvalid"
         : synced.reason,
-    message: synced.status === "True" ? facts.valid.message : synced.message,
+    message: synced.status === "True" || facts.valid.status !== "True" ? facts.valid.message : synced.message,
   };
 }
 
