@@ -39,7 +39,7 @@ const naiveColdMax = Number(option("naive-cold-max", "100"));
 const rateFlags = ["--iam-rate", "2000", "--ec2-rate", "2000", "--concurrency", "8"];
 // The daemon runs with the Node flags of the container image (see Dockerfile); its RSS is also measured with
 // Node's defaults, for `npx rolecall run`.
-const daemonNodeFlags = ["--lite-mode", "--max-semi-space-size=1"];
+const daemonNodeFlags = ["--lite-mode", "--no-expose-wasm", "--max-semi-space-size=1"];
 
 const envFor = (moto) => ({
   ...process.env,
@@ -277,7 +277,9 @@ async function measureDaemon(moto, n, dir, ec2) {
 }
 
 async function measureCore(n) {
-  const { loadManifestSet } = await import(new URL("../dist/manifest/load-manifest-set.js", import.meta.url));
+  const { loadManifestSet } = await import(
+    new URL("../dist/manifest-set/load-manifest-set.js", import.meta.url)
+  );
   const { planPass } = await import(new URL("../dist/plan/plan-pass.js", import.meta.url));
   const { compileDesired } = await import(new URL("../dist/desired/desired-access.js", import.meta.url));
   const encoder = new TextEncoder();

@@ -7,6 +7,7 @@ import { exitCodes } from "./commands/exit-codes.js";
 import { applyCommand } from "./commands/apply-command.js";
 import { diffCommand } from "./commands/diff-command.js";
 import { planCommand } from "./commands/plan-command.js";
+import { explainCommand } from "./commands/explain-command.js";
 import { runCommand } from "./commands/run-command.js";
 import { validateCommand } from "./commands/validate-command.js";
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .addCommand(diffCommand())
     .addCommand(planCommand())
     .addCommand(applyCommand())
+    .addCommand(explainCommand())
     .addCommand(runCommand())
     .hook("preAction", (_program, command) => {
       // Only the commands that build AWS SDK clients are affected by the SDK's support policy.
@@ -35,7 +37,7 @@ export function buildProgram(): Command {
     });
 }
 
-const usesAwsSdk = new Set(["plan", "apply", "run"]);
+const usesAwsSdk = new Set(["plan", "apply", "explain", "run"]);
 /** Commands whose exit code 2 means "changes": for them, a wrong command line is an error like any other. */
 const twoMeansChanges = new Set(["plan", "diff"]);
 

@@ -18,7 +18,7 @@ export async function prepareRun(config: PassConfig) {
     defaultMode: config.mode,
     permissionsBoundary: config.permissionsBoundary,
   });
-  return { logger, calls, engine, set };
+  return { logger, calls, engine, set, cloud };
 }
 
 /** What a directory read puts in force for one pass of plan or apply. */

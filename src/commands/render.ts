@@ -3,6 +3,7 @@ import type { DesiredAccess } from "../desired/desired-access.js";
 import type { ManifestResult, PassResult } from "../engine/engine.js";
 import type { ActionOutcome } from "../engine/execute-plan.js";
 import { formatManifestError, type ManifestError } from "../manifest/manifest-error.js";
+import type { CompositePlan } from "../plan/manifest-plan.js";
 import { describeAction, type Action } from "../plan/action.js";
 import { scalarText } from "./diff-values.js";
 import { instanceAccessContext, instanceAccessLines, type InstanceAccessContext } from "./instance-access.js";
@@ -73,6 +74,10 @@ export function passJson(
 ) {
   return {
     manifests: pass.results.map((result) => resultJson(result, executed)),
+    composites: pass.composites.map((result) => ({
+      ...resultJson(result, executed),
+      members: membersOf(result),
+    })),
     invalid,
     pruneSuspended: pass.plan.pruneSuspended?.message ?? null,
     awsCalls: { total: calls.total(), mutating: calls.mutating(), byOperation: calls.byOperation() },
@@ -94,16 +99,25 @@ export function renderPlanText(
   const lines: string[] = [];
   for (const error of invalid) lines.push(`invalid: ${formatManifestError(error)}`);
   for (const result of pass.results) lines.push(...resultLines(result, context));
+  for (const result of pass.composites) lines.push(...resultLines(result, context, membersOf(result)));
   if (pass.plan.pruneSuspended !== undefined)
     lines.push(`removal held back: ${pass.plan.pruneSuspended.message}`);
   return lines.join("\n");
 }
 
-function resultLines(result: ManifestResult, context: InstanceAccessContext): string[] {
+function resultLines(
+  result: ManifestResult,
+  context: InstanceAccessContext,
+  members?: readonly string[],
+): string[] {
   const actions = [...result.plan.actions, ...result.plan.pruneActions];
   const observe = result.mode === "observe";
+  const title =
+    members === undefined
+      ? `${result.manifest} (${result.mode})`
+      : `composite ${result.manifest} of ${members.join(" + ")}`;
   const lines = [
-    `${result.manifest} (${result.mode}): ${actions.length === 0 ? "in sync" : `${actions.length} change(s)${observe ? " — drift only, observe mode changes nothing" : ""}`}`,
+    `${title}: ${actions.length === 0 ? "in sync" : `${actions.length} change(s)${observe ? " — drift only, observe mode changes nothing" : ""}`}`,
   ];
   for (const action of actions) {
     lines.push(`  ${observe ? "~" : "+"} ${describeAction(action)}`);
@@ -139,6 +153,11 @@ function shownValue(text: string): string {
       .join(", ");
   }
   return scalarText(value);
+}
+
+/** The members of a composite's result (its plan is a CompositePlan). */
+function membersOf(result: ManifestResult): readonly string[] {
+  return "members" in result.plan ? (result.plan as CompositePlan).members : [];
 }
 
 export function renderOutcomeLine(manifest: string, outcome: ActionOutcome): string {

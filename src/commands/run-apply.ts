@@ -33,7 +33,10 @@ export async function runApply(options: PassConfig): Promise<void> {
         },
       },
     });
-    if (!pass.results.some((result) => result.status === "failed" && result.retryable)) break;
+    if (
+      ![...pass.results, ...pass.composites].some((result) => result.status === "failed" && result.retryable)
+    )
+      break;
     if (text && attempt < maxPasses)
       process.stdout.write(
         `retrying: some changes failed transiently (pass ${attempt + 1} of ${maxPasses})\n`,
@@ -57,6 +60,8 @@ export async function runApply(options: PassConfig): Promise<void> {
   } else {
     process.stdout.write(JSON.stringify(passJson(pass, set.errors, calls, true, seconds), null, 2) + "\n");
   }
-  const failed = set.errors.length > 0 || pass.results.some((result) => result.status === "failed");
+  const failed =
+    set.errors.length > 0 ||
+    [...pass.results, ...pass.composites].some((result) => result.status === "failed");
   process.exitCode = failed ? exitCodes.failure : exitCodes.ok;
 }

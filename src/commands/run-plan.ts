@@ -14,7 +14,8 @@ export async function runPlan(options: PassConfig): Promise<void> {
     const compiled = set.manifests.map((manifest) => manifest.desired);
     process.stdout.write(`${renderPlanText(pass, set.errors, compiled)}\n${callSummary(calls)}\n`);
   }
-  const failed = set.errors.length > 0 || pass.results.some((result) => result.status === "failed");
-  const pending = pass.results.some((result) => result.status === "pending");
+  const units = [...pass.results, ...pass.composites];
+  const failed = set.errors.length > 0 || units.some((result) => result.status === "failed");
+  const pending = units.some((result) => result.status === "pending");
   process.exitCode = failed ? exitCodes.failure : pending ? exitCodes.changesPending : exitCodes.ok;
 }

@@ -39,6 +39,12 @@ export interface PassConfig extends EngineConfig {
   output: OutputFormat;
 }
 
+/** explain: one instance, or one bucket. */
+export interface ExplainConfig extends PassConfig {
+  instance?: string;
+  bucket?: string;
+}
+
 /** run: the daemon. */
 export interface RunConfig extends EngineConfig {
   host: string;

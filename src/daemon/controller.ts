@@ -11,6 +11,7 @@ import type { Metrics } from "../observability/metrics.js";
 import type { CompositePlan, ManifestPlan } from "../plan/manifest-plan.js";
 import type { PassPlan } from "../plan/plan-pass.js";
 import type { StatusStore } from "../status/status-store.js";
+import { explainInstance } from "../explain/explain-instance.js";
 import { ManifestTracker } from "./manifest-tracker.js";
 import { planGroups } from "./plan-groups.js";
 import { reconcileRecord } from "./reconcile-record.js";
@@ -91,8 +92,9 @@ export class Controller {
     );
   }
 
+  /** Ready once the first full pass over a readable directory is done, and while the directory stays readable. */
   isReady(): boolean {
-    return this.ready;
+    return this.ready && this.tracker.isReadable();
   }
 
   queueDepth(): number {
@@ -160,6 +162,14 @@ export class Controller {
       return;
     }
     this.cache = pass.state;
+    const cache = pass.state;
+    const plan = pass.plan;
+    this.deps.status.setInstanceExplainer((instanceId) =>
+      explainInstance(
+        { snapshot: cache.view(), manifests: this.tracker.manifests().inForce, plan },
+        instanceId,
+      ),
+    );
     // Manifests that changed while AWS was being read are planned afresh when their key comes up.
     this.planned =
       version === this.manifestsVersion
@@ -178,7 +188,8 @@ export class Controller {
     for (const name of this.deps.status.names())
       if (!pass.plan.manifests.has(name)) this.deps.status.forget(name);
     this.markResync(started);
-    if (this.firstPass === undefined) {
+    // A pass over a missing or unreadable directory (a container started without its volume) is not the first.
+    if (this.firstPass === undefined && this.tracker.isReadable()) {
       this.firstPass = new Set(pass.plan.manifests.keys());
       if (this.firstPass.size === 0) this.ready = true;
     }

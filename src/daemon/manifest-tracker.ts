@@ -3,6 +3,7 @@ import type { ManifestsInForce } from "../engine/engine.js";
 import { ManifestDirectoryError, readManifestDirectory } from "../fs/read-manifest-files.js";
 import { ManifestFileMemo, type ManifestFileInput } from "../manifest/examine-file.js";
 import { loadManifestSet, type ManifestSet, type ValidManifest } from "../manifest-set/load-manifest-set.js";
+import { grantedBuckets } from "../status/manifest-buckets.js";
 import type { ManifestEntry } from "../status/status-store.js";
 
 export interface TrackerOptions {
@@ -156,6 +157,7 @@ export class ManifestTracker {
       file: manifest.file,
       generation: manifest.generation,
       mode: manifest.desired.mode,
+      buckets: grantedBuckets(manifest.desired),
     }));
     const validNames = new Set(entries.map((entry) => entry.name));
     // A file broken too badly to reveal its name (a YAML syntax error) keeps its last valid manifest in force; it

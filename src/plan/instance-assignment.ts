@@ -77,7 +77,7 @@ export class Assignment {
     for (const name of names) {
       const others = names.filter((other) => other !== name);
       this.status(name, found, association, {
-        profile: target.profileName,
+        ...(target.profileName === "" ? {} : { profile: target.profileName }),
         ...(others.length === 0 ? {} : { sharedWith: others }),
       });
     }
@@ -157,6 +157,7 @@ function compositeTarget(
   const composite = input.compositeFor(members);
   if (composite === undefined) {
     const names = members.map((member) => member.manifest).sort();
+    // No profile can carry that many policies: the status names none.
     const target = { unit: "", profileName: "", members, replaceForeign: false, acting: false };
     assignment.issueOnMembers(target, {
       code: "InstanceNeedsTooManyPolicies",

@@ -1,10 +1,12 @@
 import type { InstanceStatus, Issue, ManifestResources } from "../plan/manifest-plan.js";
 import type { ManifestResult } from "../engine/engine.js";
+import type { InstanceExplanation } from "../explain/explain-instance.js";
 import type { ManifestError } from "../manifest/manifest-error.js";
 import type { Mode } from "../manifest/instance-access.js";
 import type { Reason } from "../plan/action.js";
 import { setConditions, type Condition, type ConditionInput } from "./conditions.js";
 import { deriveConditions } from "./derive-conditions.js";
+import { repeatsLast } from "./history.js";
 
 export interface ActionRecord {
   readonly description: string;
@@ -34,6 +36,8 @@ export interface ManifestStatusView {
   readonly warnings: readonly string[];
   readonly lastReconcile: ReconcileRecord | null;
   readonly history: readonly ReconcileRecord[];
+  /** The buckets the manifest grants access to (the page filters by them); absent until the daemon says. */
+  readonly buckets?: readonly string[];
 }
 
 export interface StatusDocument {
@@ -67,6 +71,8 @@ export interface ManifestEntry {
   readonly mode: Mode;
   /** Undefined when the file's current content is valid; otherwise why not (the last valid version may be in force). */
   readonly invalid?: { readonly message: string; readonly inForceGeneration: string | undefined };
+  /** The buckets of the manifest in force, from its compiled grants. */
+  readonly buckets?: readonly string[];
 }
 
 const historyLength = 10;
@@ -90,6 +96,7 @@ interface Entry {
   resultError: string | null;
   history: ReconcileRecord[];
   last: ReconcileRecord | null;
+  buckets: readonly string[] | undefined;
   /** The states this entry adds to counts(), as of its last refresh. */
   counted: readonly CountedState[];
 }
@@ -105,6 +112,7 @@ export class StatusStore {
   private errors: readonly ManifestError[] = [];
   private readonly notices = new Map<string, string>();
   private lastResyncAt: string | null = null;
+  private explainInstance: ((instanceId: string) => InstanceExplanation | undefined) | undefined;
   /**
    * counts(), kept up to date entry by entry: the daemon reads it after every reconcile, and recounting every
    * manifest each time made a resync of N manifests cost N² (a minute for 5,000).
@@ -144,8 +152,9 @@ export class StatusStore {
                   : `${entry.invalid.message}; the last valid version (generation ${entry.invalid.inForceGeneration}) stays in force`,
               observedGeneration: entry.generation,
             };
+      const current = existing ?? this.fresh(entry.name, entry.file, entry.generation, entry.mode, valid);
       if (existing === undefined) {
-        this.entries.set(entry.name, this.fresh(entry.name, entry.file, entry.generation, entry.mode, valid));
+        this.entries.set(entry.name, current);
       } else {
         existing.file = entry.file;
         existing.generation = entry.generation;
@@ -153,6 +162,7 @@ export class StatusStore {
         existing.removed = false;
         existing.valid = valid;
       }
+      if (entry.buckets !== undefined) current.buckets = entry.buckets;
       this.refresh(entry.name);
     }
     for (const [name, entry] of this.entries) {
@@ -210,12 +220,10 @@ export class StatusStore {
     entry.result = result.status;
     entry.resultGeneration = generation === undefined ? entry.generation : generation;
     entry.resultError = record.error;
-    // Every resync reconciles every manifest; history keeps the reconciles that did or found something, so ten
-    // quiet resyncs do not push a repair out of view.
-    const previous = entry.history[0];
-    const eventful =
-      record.actions.length > 0 || previous?.result !== record.result || previous.error !== record.error;
-    if (eventful) entry.history = [record, ...entry.history].slice(0, historyLength);
+    // Every resync reconciles every manifest; history keeps the reconciles that did or found something new, so
+    // ten quiet (or identically drifted) resyncs do not push a repair out of view.
+    if (!repeatsLast(entry.history, record))
+      entry.history = [record, ...entry.history].slice(0, historyLength);
     entry.last = record;
     this.refresh(result.manifest);
   }
@@ -227,6 +235,16 @@ export class StatusStore {
 
   markResync(at: Date): void {
     this.lastResyncAt = at.toISOString();
+  }
+
+  /** How the daemon explains an instance from its last pass (no AWS call); see rolecall explain. */
+  setInstanceExplainer(explain: ((instanceId: string) => InstanceExplanation | undefined) | undefined): void {
+    this.explainInstance = explain;
+  }
+
+  /** One instance as `explain --instance` shows it, from the daemon's last pass; undefined if it is not known. */
+  instance(instanceId: string): InstanceExplanation | undefined {
+    return this.explainInstance?.(instanceId);
   }
 
   names(): string[] {
@@ -301,6 +319,7 @@ export class StatusStore {
       resultError: null,
       history: [],
       last: null,
+      buckets: undefined,
       counted: [],
     };
   }
@@ -341,5 +360,6 @@ function view(entry: Entry): ManifestStatusView {
     warnings: entry.warnings,
     lastReconcile: entry.last,
     history: entry.history,
+    ...(entry.buckets === undefined ? {} : { buckets: entry.buckets }),
   };
 }

@@ -24,7 +24,7 @@ function manifest(name: string, grants: Grant[], listAllBuckets = false): Desire
 /** A pass with one manifest's actions; the instances are what the plan reports on the manifest. */
 function passOf(name: string, actions: Action[], instances: string[] = []): PassResult {
   return {
-    plan: { pruneSuspended: undefined },
+    plan: { pruneSuspended: undefined, composites: new Map() },
     results: [
       {
         manifest: name,
@@ -39,6 +39,7 @@ function passOf(name: string, actions: Action[], instances: string[] = []): Pass
         },
       },
     ],
+    composites: [],
   } as unknown as PassResult;
 }
 

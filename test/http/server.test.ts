@@ -219,6 +219,43 @@ describe("HTTP API", () => {
     expect(missing.json<{ error: string }>().error).toContain("nobody");
   });
 
+  it("/status/instances/:id explains one instance from the last pass; an unknown one is a 404", async () => {
+    const store = populatedStore();
+    const explanation = {
+      instance: "i-0123456789abcdef0",
+      state: "running",
+      manifests: [{ name: "analytics", mode: "enforce" }],
+      profile: { held: "rolecall-analytics", wanted: "rolecall-analytics", owned: true, composite: null },
+      declared: [],
+      effective: [],
+      permissionsBoundary: null,
+      notes: [],
+    };
+    const asked: string[] = [];
+    store.setInstanceExplainer((id) => {
+      asked.push(id);
+      return id === explanation.instance ? explanation : undefined;
+    });
+    const { app } = serve({ status: store });
+    const known = await app.inject({ url: "/status/instances/i-0123456789abcdef0" });
+    expect(known.statusCode).toBe(200);
+    expect(known.json()).toEqual(explanation);
+    const unknown = await app.inject({ url: "/status/instances/i-00000000000000000" });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json<{ error: string }>().error).toContain("i-00000000000000000");
+    expect(asked).toEqual(["i-0123456789abcdef0", "i-00000000000000000"]);
+    // A manifest may be named "instances": the one-segment route still finds it.
+    const manifest = await app.inject({ url: "/status/instances" });
+    expect(manifest.statusCode).toBe(404);
+    expect(manifest.json<{ error: string }>().error).toContain('no manifest named "instances"');
+  });
+
+  it("before the first pass, no instance is known", async () => {
+    const { app } = serve({ status: new StatusStore() });
+    const response = await app.inject({ url: "/status/instances/i-0123456789abcdef0" });
+    expect(response.statusCode).toBe(404);
+  });
+
   it("Accept: text/html gives a readable page with every value escaped", async () => {
     const { app } = serve();
     const response = await app.inject({
@@ -230,10 +267,12 @@ describe("HTTP API", () => {
     const page = response.body;
     expect(page).toMatch(/^<!doctype html>/i);
     for (const name of ["analytics", "broken", "staging"]) expect(page).toContain(name);
-    expect(page).toContain("Drifted=True");
+    expect(page).toMatch(/<li class="cond bad"[^>]*>\s*<b>Drifted<\/b>\s*<span class="status">True<\/span>/);
     expect(page).toContain("&#60;script&#62;alert(1)&#60;/script&#62;");
     expect(page).toContain("manifests/&#60;b&#62;&#38;broken.yaml:3:9");
-    expect(page).not.toContain("<script>");
+    // The page's own script is the only one, and nothing a manifest holds became markup.
+    expect(page.match(/<script/g)).toHaveLength(1);
+    expect(page).not.toContain("<script>alert");
     expect(page).not.toContain("<b>&broken");
 
     // JSON stays the default for API clients and for */*.
@@ -245,7 +284,7 @@ describe("HTTP API", () => {
 
   it("with a status token, /status and /status/:name need it; probes and metrics do not", async () => {
     const { app } = serve({ statusToken: token });
-    for (const url of ["/status", "/status/analytics"]) {
+    for (const url of ["/status", "/status/analytics", "/status/instances/i-0123456789abcdef0"]) {
       const missing = await app.inject({ url });
       expect(missing.statusCode).toBe(401);
       expect(missing.headers["www-authenticate"]).toMatch(/^Bearer/);
@@ -263,7 +302,8 @@ describe("HTTP API", () => {
         expect(wrong.json()).toEqual({ error: "unauthorized" });
       }
       const right = await app.inject({ url, headers: { authorization: `Bearer ${token}` } });
-      expect(right.statusCode).toBe(200);
+      // Past the token, an instance no pass has seen is simply not found.
+      expect(right.statusCode).toBe(url.includes("/instances/") ? 404 : 200);
     }
     const html = await app.inject({ url: "/status", headers: { accept: "text/html" } });
     expect(html.statusCode).toBe(401);
@@ -399,12 +439,15 @@ describe("errors", () => {
         manifest: () => {
           throw new TypeError("cannot read x of undefined");
         },
+        instance: () => {
+          throw new Error("secret instance internals");
+        },
       },
       isReady: () => true,
       registry: new Metrics({ defaultMetrics: false }).registry,
       logger,
     });
-    for (const url of ["/status", "/status/a"]) {
+    for (const url of ["/status", "/status/a", "/status/instances/i-1"]) {
       const response = await app.inject({ url });
       expect(response.statusCode).toBe(500);
       expect(response.json()).toEqual({ error: "internal error" });
