@@ -5,27 +5,31 @@
 //   node bench/run.mjs --print-results      (prints the tables of the last bench/results.json; measures nothing)
 //
 // Prints a table per N and writes bench/results.json. Needs `npm run build` first (npm run bench does it).
-import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstancesCommand,
   EC2Client,
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
-import { freePort, startMoto } from "../test/support/moto-server.mjs";
+import { startMoto } from "../test/support/moto-server.mjs";
+import {
+  countAssociations,
+  measuredOn,
+  memoryOf,
+  mutatingOps,
+  rateFlags,
+  root,
+  runCli,
+  startDaemon,
+  stopDaemon,
+  option as optionOf,
+} from "./harness.mjs";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
-const root = fileURLToPath(new URL("..", import.meta.url));
-const cli = path.join(root, "dist", "cli.js");
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const index = args.indexOf(`--${name}`);
-  return index === -1 ? fallback : args[index + 1];
-};
+const option = (name, fallback) => optionOf(args, name, fallback);
 const sizes = option("sizes", "10,100,1000").split(",").map(Number);
 const latencySamples = Number(option("latency-samples", "10"));
 // The naive baseline is slow at large N (it is the point); --no-naive skips it for quick diagnostics.
@@ -34,45 +38,9 @@ const withNaive = !args.includes("--no-naive");
 // DescribeInstances: about 1.5 s each at 2,000 instances). Above this N only its no-change pass is measured, on the
 // state the snapshot engine converged; that is the pass the call ratio compares.
 const naiveColdMax = Number(option("naive-cold-max", "100"));
-// Client-side rate limits for the benchmark: moto does not throttle, and the defaults (IAM 10/s) are for shared
-// production accounts. The figures below are rolecall's own cost, not the rate limiter's.
-const rateFlags = ["--iam-rate", "2000", "--ec2-rate", "2000", "--concurrency", "8"];
 // The daemon runs with the Node flags of the container image (see Dockerfile); its RSS is also measured with
 // Node's defaults, for `npx rolecall run`.
 const daemonNodeFlags = ["--lite-mode", "--no-expose-wasm", "--max-semi-space-size=1"];
-
-const envFor = (moto) => ({
-  ...process.env,
-  AWS_ENDPOINT_URL: moto.endpoint,
-  AWS_ACCESS_KEY_ID: "bench",
-  AWS_SECRET_ACCESS_KEY: "bench",
-  AWS_REGION: "us-east-1",
-  AWS_EC2_METADATA_DISABLED: "true",
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-});
-
-function runCli(moto, cliArgs) {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    execFile(
-      process.execPath,
-      [cli, ...cliArgs],
-      { env: envFor(moto), maxBuffer: 512 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        if (error !== null && typeof error.code !== "number") return reject(error);
-        const code = error === null ? 0 : error.code;
-        try {
-          resolve({ code, seconds, report: JSON.parse(stdout), stderr });
-        } catch {
-          reject(
-            new Error(`rolecall ${cliArgs[0]} printed no JSON (exit ${code}): ${stderr.slice(0, 2000)}`),
-          );
-        }
-      },
-    );
-  });
-}
 
 function manifest(name, tagValue, extra = "") {
   return `apiVersion: rolecall.dev/v1alpha1
@@ -117,8 +85,6 @@ async function prepare(moto, n) {
   return { dir, ec2 };
 }
 
-const mutatingOps =
-  /^(ec2|iam):(Create|Delete|Attach|Detach|Add|Remove|Associate|Disassociate|Replace|Update|Tag|Untag|Put|Set)/;
 const summarizeCalls = (awsCalls) => ({
   total: awsCalls.total,
   mutating: awsCalls.mutating,
@@ -154,67 +120,6 @@ async function measureNoChange(moto, dir, strategy) {
   const flags = ["--manifests", dir, "--output", "json", ...rateFlags, "--read-strategy", strategy];
   const steady = await runCli(moto, ["apply", ...flags]);
   return { seconds: steady.seconds, ...summarizeCalls(steady.report.awsCalls) };
-}
-
-async function countAssociations(ec2) {
-  let token;
-  let count = 0;
-  do {
-    const page = await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ NextToken: token }));
-    count += page.IamInstanceProfileAssociations.length;
-    token = page.NextToken;
-  } while (token);
-  return count;
-}
-
-async function startDaemon(moto, dir, nodeFlags) {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      ...nodeFlags,
-      cli,
-      "run",
-      "--manifests",
-      dir,
-      "--port",
-      String(port),
-      "--resync",
-      "10m",
-      "--debounce",
-      "50ms",
-      "--log-level",
-      "warn",
-      ...rateFlags,
-    ],
-    { env: envFor(moto), stdio: ["ignore", "ignore", "inherit"] },
-  );
-  const base = `http://127.0.0.1:${port}`;
-  const started = process.hrtime.bigint();
-  const deadline = Date.now() + 600_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {
-      /* starting */
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const readySeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { child, readySeconds };
-}
-
-async function memoryOf(child) {
-  const status = await readFile(`/proc/${child.pid}/status`, "utf8").catch(() => "");
-  return {
-    peakRssMiB: Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024,
-    rssMiB: Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024,
-  };
-}
-
-async function stopDaemon(child) {
-  child.kill("SIGTERM");
-  await new Promise((resolve) => child.once("exit", resolve));
 }
 
 /** What moto alone takes for the one read an edit needs: instances carrying one tag value, among all of them. */
@@ -417,9 +322,7 @@ function printTable(n, row) {
 async function main() {
   const moto = await startMoto();
   const results = {
-    measuredAt: new Date().toISOString(),
-    node: process.version,
-    cpus: os.cpus().length,
+    ...measuredOn(),
     rateFlags,
     sizes: {},
   };
