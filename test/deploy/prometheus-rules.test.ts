@@ -18,8 +18,6 @@ const promtool = "/usr/bin/promtool";
  */
 const notFromRolecall = new Map([
   ["up", "recorded by Prometheus itself for every scrape"],
-  // Pending: leader election (another issue) adds this gauge; RolecallNoLeader is marked as depending on it.
-  ["rolecall_leader", "not exported until leader election exists"],
 ]);
 
 async function promtoolRun(args: readonly string[], cwd: string) {
