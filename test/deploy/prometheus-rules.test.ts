@@ -16,9 +16,7 @@ const promtool = "/usr/bin/promtool";
  * Names a rule may read that rolecall does not export, each for a stated reason. Everything else a rule names
  * must be on a real daemon's /metrics.
  */
-const notFromRolecall = new Map([
-  ["up", "recorded by Prometheus itself for every scrape"],
-]);
+const notFromRolecall = new Map([["up", "recorded by Prometheus itself for every scrape"]]);
 
 async function promtoolRun(args: readonly string[], cwd: string) {
   try {
