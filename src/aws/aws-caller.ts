@@ -1,5 +1,5 @@
-import { classifyAwsError, type AwsApiError, type AwsService } from "./aws-error.js";
-import type { CallObserver } from "./call-observer.js";
+import { AwsApiError, classifyAwsError, type AwsService } from "./aws-error.js";
+import { isMutatingOperation, type CallObserver } from "./call-observer.js";
 import type { Clock } from "./clock.js";
 import type { TokenBucket } from "./token-bucket.js";
 
@@ -29,6 +29,9 @@ export const defaultRetryPolicy: RetryPolicy = {
   propagationBudgetMs: 120_000,
 };
 
+/** Answers why a mutating call must not be sent now (this process does not lead), or undefined to send it. */
+export type MutationGuard = () => string | undefined;
+
 export interface CallLogger {
   debug(object: object, message: string): void;
 }
@@ -57,6 +60,7 @@ export class AwsCaller {
     this.stopRequested = resolve;
   });
   private isStopped = false;
+  private mutationGuard: MutationGuard | undefined;
 
   constructor(
     private readonly service: AwsService,
@@ -78,6 +82,14 @@ export class AwsCaller {
     this.stopRequested?.();
   }
 
+  /**
+   * Leader election: every attempt of a mutating operation (retries included: a backoff can outlast the lease)
+   * first asks the guard, and is not sent when it answers a reason.
+   */
+  guardMutations(guard: MutationGuard): void {
+    this.mutationGuard = guard;
+  }
+
   async send<Output>(command: AwsCommand, options: CallOptions = {}): Promise<Output> {
     const operation = command.constructor.name.replace(/Command$/, "");
     const started = this.clock.now();
@@ -86,6 +98,7 @@ export class AwsCaller {
     let propagationWaits = 0;
     for (let attempt = 1; ; attempt += 1) {
       await this.limiter.acquire();
+      this.refuseUnlessAllowed(operation, options.resource);
       this.observer.request(this.service, operation);
       const sentAt = this.clock.now();
       try {
@@ -149,6 +162,13 @@ export class AwsCaller {
         throw error;
       }
     }
+  }
+
+  private refuseUnlessAllowed(operation: string, resource: string | undefined): void {
+    if (this.mutationGuard === undefined || !isMutatingOperation(operation)) return;
+    const refusal = this.mutationGuard();
+    if (refusal === undefined) return;
+    throw new AwsApiError(this.service, operation, "NotLeader", "not-leader", undefined, refusal, resource);
   }
 
   /** Waits before a retry, unless shutting down: then the error that would have been retried is thrown. */

@@ -4,12 +4,14 @@
  * - throttled / transient: retry with backoff (throttling also slows every worker down);
  * - eventual-consistency: IAM has not yet propagated something just created; retry for a bounded time;
  * - conflict: AWS state differs from what was assumed; re-read and decide again;
- * - terminal: retrying cannot help (permissions, quotas, malformed input); report it.
+ * - terminal: retrying cannot help (permissions, quotas, malformed input); report it;
+ * - not-leader: never sent, because this process does not hold the lease (leader election); another process
+ *   makes the changes, and this one tries again only once it leads.
  */
 export type AwsErrorKind =
-  "not-found" | "throttled" | "transient" | "eventual-consistency" | "conflict" | "terminal";
+  "not-found" | "throttled" | "transient" | "eventual-consistency" | "conflict" | "terminal" | "not-leader";
 
-export type AwsService = "iam" | "ec2" | "sts";
+export type AwsService = "iam" | "ec2" | "sts" | "dynamodb";
 
 export class AwsApiError extends Error {
   constructor(
@@ -58,6 +60,8 @@ const throttling = new Set([
   "SlowDown",
   "PriorRequestNotComplete",
   "EC2ThrottledException",
+  // DynamoDB (the lease table): on-demand tables throttle too, past their burst.
+  "ProvisionedThroughputExceededException",
 ]);
 
 const transient = new Set([

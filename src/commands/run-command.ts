@@ -14,6 +14,10 @@ export function runCommand(): Command {
     options.cloud(),
     options.simDriftEvery(),
     options.debounce(),
+    options.leaseTable(),
+    options.leaseName(),
+    options.leaseDuration(),
+    options.leaseRenew(),
   ];
   for (const option of [...own, ...engineOptions("info")]) command.addOption(option);
   return command.action(async (config: RunConfig) => {

@@ -54,6 +54,11 @@ export interface RunConfig extends EngineConfig {
   cloud: "aws" | "sim";
   debounce: number;
   simDriftEvery: number;
+  /** Leader election: the DynamoDB table holding the lease; none means this process runs alone. */
+  leaseTable?: string;
+  leaseName: string;
+  leaseDuration: number;
+  leaseRenew: number;
 }
 
 const duration = (value: string): number => {
@@ -186,6 +191,34 @@ export const options = {
       .env("ROLECALL_DEBOUNCE")
       .default(200, "200ms")
       .argParser(duration),
+  leaseTable: () =>
+    new Option(
+      "--lease-table <name>",
+      "DynamoDB table (partition key: string `id`) for leader election: only the process holding the lease makes changes; the others stand by",
+    )
+      .env("ROLECALL_LEASE_TABLE")
+      .argParser(leaseTableName),
+  leaseName: () =>
+    new Option(
+      "--lease-name <name>",
+      "the lease's item in --lease-table: processes with the same name compete",
+    )
+      .env("ROLECALL_LEASE_NAME")
+      .default("rolecall")
+      .argParser(leaseName),
+  leaseDuration: () =>
+    new Option("--lease-duration <duration>", "how long the lease lasts after each renewal")
+      .env("ROLECALL_LEASE_DURATION")
+      .default(15_000, "15s")
+      .argParser(duration),
+  leaseRenew: () =>
+    new Option(
+      "--lease-renew <duration>",
+      "how often the leader renews the lease (less than half of --lease-duration)",
+    )
+      .env("ROLECALL_LEASE_RENEW")
+      .default(5000, "5s")
+      .argParser(duration),
 } as const;
 
 /** The options of every command that runs a pass, in help order, after the command's own. */
@@ -243,6 +276,22 @@ function positiveNumber(value: string): number {
 /** An empty token (an unset secret in ROLECALL_STATUS_TOKEN=) would lock /status for good: refuse to start. */
 function statusToken(value: string): string {
   if (value.trim() === "") throw new InvalidArgumentError("the status token is empty");
+  return value;
+}
+
+/** DynamoDB's rules for table names: 3 to 255 of letters, digits, underscore, hyphen and dot. */
+function leaseTableName(value: string): string {
+  if (!/^[\w.-]{3,255}$/.test(value))
+    throw new InvalidArgumentError(
+      `"${value}" is not a DynamoDB table name (3 to 255 letters, digits, "_", "-" or ".")`,
+    );
+  return value;
+}
+
+/** The item's key: any non-empty string up to DynamoDB's 2048-byte limit for a partition key. */
+function leaseName(value: string): string {
+  if (value.trim() === "" || Buffer.byteLength(value) > 2048)
+    throw new InvalidArgumentError("the lease name must be 1 to 2048 bytes, not blank");
   return value;
 }
 

@@ -42,6 +42,11 @@ export interface ControllerDeps {
   readonly options: ControllerOptions;
   /** Injectable for tests; defaults to reading the directory from disk. */
   readonly readDirectory?: (directory: string) => Promise<ManifestFileInput[]>;
+  /**
+   * Leader election (--lease-table): while this answers false the controller stands by, reading the manifests
+   * but not AWS; none means this process runs alone and always leads.
+   */
+  readonly leadership?: { mayWrite(): boolean };
 }
 
 /**
@@ -70,6 +75,8 @@ export class Controller {
   private resyncing: Promise<void> | undefined;
   private firstPass: Set<string> | undefined;
   private ready = false;
+  /** Counts changes of leadership: state read under one leadership is not used under the next. */
+  private leadershipEpoch = 0;
 
   constructor(private readonly deps: ControllerDeps) {
     this.tracker = new ManifestTracker({
@@ -130,6 +137,26 @@ export class Controller {
     for (const key of await this.reload()) this.queue.add(key);
   }
 
+  /**
+   * Leadership gained: the state this process knew may be stale (another leader changed AWS), so a full resync
+   * comes first. Lost: nothing read so far is used again.
+   */
+  leadershipChanged(leading: boolean): void {
+    this.leadershipEpoch += 1;
+    this.cache = undefined;
+    this.planned = undefined;
+    if (!leading) return;
+    // A resync in flight began under the old leadership and is discarded: a fresh one follows it.
+    void (this.resyncing ?? Promise.resolve()).then(() => {
+      if (!this.abort.signal.aborted) return this.resync();
+      return undefined;
+    });
+  }
+
+  private leads(): boolean {
+    return this.deps.leadership?.mayWrite() ?? true;
+  }
+
   /** Whether the last directory read succeeded (the watcher restarts when it comes back). */
   directoryIsReadable(): boolean {
     return this.tracker.isReadable();
@@ -147,6 +174,12 @@ export class Controller {
     const started = Date.now();
     await this.reload();
     if (this.abort.signal.aborted) return;
+    if (!this.leads()) {
+      // A standby is ready once it can read the manifests: it serves /status and takes over when it must.
+      if (this.tracker.isReadable()) this.ready = true;
+      return;
+    }
+    const epoch = this.leadershipEpoch;
     const version = this.manifestsVersion;
     const manifests = this.tracker.manifests();
     let pass;
@@ -161,6 +194,7 @@ export class Controller {
       );
       return;
     }
+    if (epoch !== this.leadershipEpoch) return;
     this.cache = pass.state;
     const cache = pass.state;
     const plan = pass.plan;
@@ -281,6 +315,8 @@ export class Controller {
     logger: Logger,
     started: number,
   ): Promise<ReconcileEnd> {
+    // A standby drops the key: the resync that follows gaining the lease queues every key again.
+    if (!this.leads()) return { kind: "standby" };
     const cache = this.cache;
     if (cache === undefined) return { kind: "notReady" };
     // What this reconcile works from; null for a removed manifest, so that a reconcile of its removal still in
@@ -302,6 +338,9 @@ export class Controller {
         },
       },
     });
+    // Leadership lost during the pass: its calls from then on were refused (NotLeader), and the leader's own
+    // reconciles, not this one's, say what the manifest's state is.
+    if (!this.leads()) return { kind: "standby" };
     // Removals held back by an edit must be explained now, not only after the next resync.
     if (planned === undefined)
       this.deps.status.setNotice("PruneSuspended", pass.plan.pruneSuspended?.message);

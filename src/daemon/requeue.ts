@@ -9,6 +9,8 @@ export type ReconcileEnd =
   | { readonly kind: "gone" }
   /** Another key's reconcile ran this one's plan with its own (they had to run together). */
   | { readonly kind: "covered" }
+  /** This process does not hold the lease: the leader reconciles, and gaining the lease resyncs every key. */
+  | { readonly kind: "standby" }
   | { readonly kind: "reconciled"; readonly result: ManifestResult }
   /** The reconcile threw: AWS could not be read, or a bug. */
   | { readonly kind: "crashed"; readonly error: unknown };
@@ -26,6 +28,7 @@ export function requeueFor(end: ReconcileEnd): HandlerResult {
       return { kind: "requeueAfter", ms: notReadyDelayMs };
     case "gone":
     case "covered":
+    case "standby":
       return { kind: "done" };
     case "crashed":
       return { kind: "retry" };

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { StatusStore } from "../status/status-store.js";
 import { connect, createEngine, type Cloud } from "./connect.js";
+import { setUpLeadership, type Leadership } from "./leadership.js";
 
 /** How long shutdown may take before the process exits anyway (SIGTERM must end it within 10 s). */
 const shutdownDeadlineMs = 9000;
@@ -22,6 +23,7 @@ export async function runDaemon(config: RunConfig): Promise<void> {
       "roles are created without a permissions boundary (--permissions-boundary): whoever holds rolecall's credentials could give a role more than S3 access",
     );
   const cloud = await connect(config, metrics, logger);
+  const leadership = await setUpLeadership(config, { cloud, metrics, status, logger });
   const controller = new Controller({
     manifestsDirectory: config.manifests,
     compile: {
@@ -36,6 +38,10 @@ export async function runDaemon(config: RunConfig): Promise<void> {
     metrics,
     logger: logger.child({ component: "controller" }),
     options: { concurrency: config.concurrency, resyncMs: config.resync, settleMs: config.debounce },
+    ...(leadership === undefined ? {} : { leadership }),
+  });
+  leadership?.onChange((leading) => {
+    controller.leadershipChanged(leading);
   });
   const watcher = new ManifestWatcher(
     config.manifests,
@@ -57,7 +63,7 @@ export async function runDaemon(config: RunConfig): Promise<void> {
   const shutdown = async (signal: string) => {
     if (lifecycle.stopping) return;
     lifecycle.stopping = true;
-    await stopGracefully(signal, logger, { watcher, cloud, controller, server });
+    await stopGracefully(signal, logger, { watcher, cloud, controller, server, leadership });
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
@@ -67,6 +73,7 @@ export async function runDaemon(config: RunConfig): Promise<void> {
   logger.info({ host, port, manifests, cloud: cloudName, mode, resyncMs }, "rolecall started");
   watcher.start();
   controller.start();
+  leadership?.start();
 }
 
 /**
@@ -94,7 +101,10 @@ function watchForReturningDirectory(
   }, 1000).unref();
 }
 
-/** No new work; AWS retry waits end at once; the calls in flight finish; then the process exits 0 (or 1, late). */
+/**
+ * No new work; AWS retry waits end at once; the calls in flight finish; the lease is released; then the process
+ * exits 0 (or 1, late).
+ */
 async function stopGracefully(
   signal: string,
   logger: Logger,
@@ -103,6 +113,7 @@ async function stopGracefully(
     readonly cloud: Cloud;
     readonly controller: Controller;
     readonly server: { close(): Promise<unknown> };
+    readonly leadership: Leadership | undefined;
   },
 ): Promise<void> {
   logger.info({ signal }, "shutting down: no new work; waiting for AWS calls in flight");
@@ -114,6 +125,8 @@ async function stopGracefully(
   parts.cloud.iam.stop();
   parts.cloud.ec2.stop();
   await parts.controller.stop();
+  // Only now, with no call in flight: the standby may start writing as soon as the lease is released.
+  await parts.leadership?.stop();
   await parts.server.close();
   logger.info("stopped");
   process.exit(0);

@@ -67,6 +67,12 @@ export class Metrics implements CallObserver {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+  /** Leader election: 1 while this process holds the lease (always, when it runs alone), 0 while it stands by. */
+  readonly leader = new Gauge({
+    name: "rolecall_leader",
+    help: "1 when this process may make changes (it holds the lease, or runs without --lease-table), 0 on a standby.",
+    registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });

@@ -61,6 +61,21 @@ export interface StatusDocument {
   }[];
   /** Daemon-wide conditions: unreadable directory, removals held back. */
   readonly notices: readonly { readonly reason: string; readonly message: string }[];
+  /** With --lease-table: who leads, and whether this process does. Absent when the process runs alone. */
+  readonly leadership?: LeadershipStatus;
+}
+
+/** Leader election as /status shows it. */
+export interface LeadershipStatus {
+  readonly lease: { readonly table: string; readonly name: string };
+  /** This process's holder ID. */
+  readonly holderId: string;
+  /** Whether this process leads: it alone reconciles and writes to IAM and EC2. */
+  readonly leading: boolean;
+  /** The holder ID of the leader as last seen, null when nobody holds the lease. */
+  readonly leader: string | null;
+  /** When that leader took the lease (ISO 8601), null when unknown. */
+  readonly since: string | null;
 }
 
 /** A manifest as the latest directory read knows it. */
@@ -113,6 +128,7 @@ export class StatusStore {
   private readonly notices = new Map<string, string>();
   private lastResyncAt: string | null = null;
   private explainInstance: ((instanceId: string) => InstanceExplanation | undefined) | undefined;
+  private leadership: (() => LeadershipStatus) | undefined;
   /**
    * counts(), kept up to date entry by entry: the daemon reads it after every reconcile, and recounting every
    * manifest each time made a resync of N manifests cost N² (a minute for 5,000).
@@ -242,6 +258,11 @@ export class StatusStore {
     this.explainInstance = explain;
   }
 
+  /** Leader election's view, read afresh for every document (leading can end between two resyncs). */
+  setLeadership(read: (() => LeadershipStatus) | undefined): void {
+    this.leadership = read;
+  }
+
   /** One instance as `explain --instance` shows it, from the daemon's last pass; undefined if it is not known. */
   instance(instanceId: string): InstanceExplanation | undefined {
     return this.explainInstance?.(instanceId);
@@ -280,6 +301,7 @@ export class StatusStore {
         pointer,
       })),
       notices: [...this.notices].map(([reason, message]) => ({ reason, message })),
+      ...(this.leadership === undefined ? {} : { leadership: this.leadership() }),
     };
   }
 

@@ -50,11 +50,11 @@ describe("deploy/kubernetes", () => {
     }).toThrow(/replicas/);
   });
 
-  it("one replica updated by Recreate (no two controllers at once), rolecall reading git-sync's checkout read-only", async () => {
+  it("two replicas sharing the lease, rolled one at a time, rolecall reading git-sync's checkout read-only", async () => {
     const deployment = await read<{
       spec: {
         replicas: number;
-        strategy: { type: string };
+        strategy: { type: string; rollingUpdate?: { maxSurge: number; maxUnavailable: number } };
         selector: { matchLabels: Record<string, string> };
         template: {
           metadata: { labels: Record<string, string> };
@@ -63,8 +63,12 @@ describe("deploy/kubernetes", () => {
       };
     }>("deployment.yaml");
     const { spec } = deployment;
-    expect(spec.replicas).toBe(1);
-    expect(spec.strategy.type).toBe("Recreate");
+    // Two controllers at once are safe only because they share a lease: only its holder writes.
+    expect(spec.replicas).toBe(2);
+    expect(spec.strategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
     expect(spec.template.metadata.labels).toMatchObject(spec.selector.matchLabels);
     const [rolecall, gitSync] = ["rolecall", "git-sync"].map((name) =>
       spec.template.spec.containers.find((container) => container.name === name),
@@ -80,6 +84,8 @@ describe("deploy/kubernetes", () => {
     const root = /--root=([^"]+)/.exec(JSON.stringify(gitSync))?.[1];
     const link = /--link=(\w+)/.exec(JSON.stringify(gitSync))?.[1];
     const manifests = rolecall!.env?.find((variable) => variable.name === "ROLECALL_MANIFESTS")?.value;
+    const leaseTable = rolecall!.env?.find((variable) => variable.name === "ROLECALL_LEASE_TABLE")?.value;
+    expect(leaseTable, "the table deploy/aws/lease-table.yaml creates").toBe("rolecall-lease");
     expect(manifests?.startsWith(`${root}/${link}/`)).toBe(true);
     expect(manifests?.startsWith(`${shared!.mountPath}/`)).toBe(true);
     // Probes on the daemon's endpoints, by the port's name; hardened containers.

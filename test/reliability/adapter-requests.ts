@@ -13,6 +13,8 @@ export const ownProfile = own("instance-profile", "rolecall-dev-s3-read");
 /** A profile rolecall does not own, held by an instance rolecall takes over (onConflict: replace). */
 export const foreignProfile = `arn:aws:iam::${account}:instance-profile/legacy-app`;
 export const instance = `arn:aws:ec2:eu-west-1:${account}:instance/i-0123456789abcdef0`;
+/** The lease table of leader election (--lease-table), as deploy/aws/lease-table.yaml names it. */
+export const leaseTable = `arn:aws:dynamodb:eu-west-1:${account}:table/rolecall-lease`;
 export const ownershipTag = { [`aws:RequestTag/${ownershipTagKeys.managedBy}`]: managedByValue };
 
 /** How rolecall runs: with --permissions-boundary every role it touches carries the boundary. */
@@ -86,6 +88,8 @@ const requestsOf: Readonly<Record<string, Requests>> = {
       context: { "ec2:NewInstanceProfile": ownProfile, "ec2:InstanceProfile": foreignProfile },
     },
   ],
+  "dynamodb:GetItem": on(leaseTable),
+  "dynamodb:PutItem": on(leaseTable),
   "ec2:DisassociateIamInstanceProfile": () => [
     { action: "", resource: instance, context: { "ec2:InstanceProfile": ownProfile } },
     { action: "", resource: instance, context: { "ec2:InstanceProfile": foreignProfile } },

@@ -22,6 +22,8 @@ const ownArn = {
   "instance-profile": "arn:aws:iam::*:instance-profile/rolecall/*",
 } as const;
 const instances = "arn:aws:ec2:*:*:instance/*";
+/** The lease table of leader election, under the name deploy/aws/lease-table.yaml gives it. */
+const leaseTable = "arn:aws:dynamodb:*:*:table/rolecall-lease";
 const ownershipCondition = {
   StringEquals: { [`aws:RequestTag/${ownershipTagKeys.managedBy}`]: managedByValue },
 };
@@ -55,13 +57,14 @@ describe("the scan of the adapters", () => {
       "iam:PutRolePermissionsBoundary",
       "ec2:DescribeInstances",
       "ec2:AssociateIamInstanceProfile",
+      "dynamodb:PutItem",
     ])
       expect(scan.operations.has(operation), operation).toBe(true);
     // Only the adapters talk to AWS.
     for (const [operation, files] of scan.operations)
       for (const file of files) expect(file, operation).toMatch(/^src\/aws\//);
     expect(new Set([...scan.operations.keys()].map((operation) => operation.split(":")[0]))).toEqual(
-      new Set(["iam", "ec2"]),
+      new Set(["iam", "ec2", "dynamodb"]),
     );
   });
 });
@@ -88,7 +91,7 @@ describe.each(forms)("$file", ({ file, withBoundary }) => {
         ),
       ).toEqual([]);
       for (const action of list(statement.Action))
-        expect(action, statement.Sid).toMatch(/^(iam|ec2):[A-Z][A-Za-z]+$/);
+        expect(action, statement.Sid).toMatch(/^(iam|ec2|dynamodb):[A-Z][A-Za-z]+$/);
       expect(list(statement.Resource).length, statement.Sid).toBeGreaterThan(0);
     }
     expect(new Set(allowedActions).size, "each action granted by one statement").toBe(allowedActions.length);
@@ -166,6 +169,23 @@ describe.each(forms)("$file", ({ file, withBoundary }) => {
           /^(iam:(GetAccountAuthorizationDetails|ListInstanceProfiles|ListPolicies)|ec2:Describe\w+)$/,
         );
     }
+  });
+
+  it("lets the lease's DynamoDB calls read and write items of the lease table only", () => {
+    const lease = grantOf(policy, "dynamodb:PutItem");
+    expect(lease?.Sid).toBe("UseTheLeaseTable");
+    expect([...list(lease?.Action)].sort()).toEqual(["dynamodb:GetItem", "dynamodb:PutItem"]);
+    expect(list(lease?.Resource)).toEqual([leaseTable]);
+    const identity = { identity: [policy] };
+    const onTable = (action: string, resource: string) => isAllowed(identity, { action, resource });
+    const ownTable = leaseTable.replace("*:*", "eu-west-1:123456789012");
+    expect(onTable("dynamodb:PutItem", ownTable)).toBe(true);
+    expect(onTable("dynamodb:PutItem", ownTable.replace("rolecall-lease", "orders")), "another table").toBe(
+      false,
+    );
+    expect(onTable("dynamodb:DeleteItem", ownTable), "deleting the lease").toBe(false);
+    expect(onTable("dynamodb:DeleteTable", ownTable), "deleting the table").toBe(false);
+    expect(onTable("dynamodb:Scan", ownTable)).toBe(false);
   });
 
   it("scopes the EC2 association calls to instances, and hands instances only rolecall's profiles", () => {

@@ -58,6 +58,8 @@ export interface HarnessOptions {
   readonly settleMs?: number;
   /** Wraps the real directory reader (to swap files mid-read, fail one file, …). */
   readonly readDirectory?: (real: ReadDirectory) => ReadDirectory;
+  /** Leader election, as the daemon wires it: the controller stands by while mayWrite answers false. */
+  readonly leadership?: { mayWrite(): boolean };
 }
 
 /** Harnesses for one test file: `start` one per test, `cleanup` in afterEach. */
@@ -94,6 +96,7 @@ export function controllerHarnesses(prefix: string) {
         ...(options.readDirectory === undefined
           ? {}
           : { readDirectory: options.readDirectory(readManifestDirectory) }),
+        ...(options.leadership === undefined ? {} : { leadership: options.leadership }),
       });
       const app = buildServer({ status, isReady: () => controller.isReady(), registry: metrics.registry });
       cleanups.push(
