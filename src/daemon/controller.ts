@@ -12,6 +12,7 @@ import type { CompositePlan, ManifestPlan } from "../plan/manifest-plan.js";
 import type { PassPlan } from "../plan/plan-pass.js";
 import type { StatusStore } from "../status/status-store.js";
 import { explainInstance } from "../explain/explain-instance.js";
+import { readManifestSource, type ManifestSource } from "../fs/git-revision.js";
 import { ManifestTracker } from "./manifest-tracker.js";
 import { planGroups } from "./plan-groups.js";
 import { reconcileRecord } from "./reconcile-record.js";
@@ -42,6 +43,8 @@ export interface ControllerDeps {
   readonly options: ControllerOptions;
   /** Injectable for tests; defaults to reading the directory from disk. */
   readonly readDirectory?: (directory: string) => Promise<ManifestFileInput[]>;
+  /** Injectable for tests; defaults to reading the Git revision of the directory from disk. */
+  readonly readSource?: (directory: string) => Promise<ManifestSource>;
 }
 
 /**
@@ -70,6 +73,8 @@ export class Controller {
   private resyncing: Promise<void> | undefined;
   private firstPass: Set<string> | undefined;
   private ready = false;
+  /** The Git revision the manifests in force were read at (as of the last directory read). */
+  private revision: string | null = null;
 
   constructor(private readonly deps: ControllerDeps) {
     this.tracker = new ManifestTracker({
@@ -80,6 +85,10 @@ export class Controller {
       onUnsettled: (afterMs) => {
         if (!this.abort.signal.aborted) setTimeout(() => void this.manifestsChanged(), afterMs).unref();
       },
+    });
+    // Drift is counted where it is told: once when it appears, not at every resync that still sees it.
+    deps.status.subscribe((event) => {
+      if (event.type === "DriftDetected") deps.metrics.driftDetected.inc();
     });
     this.queue = new WorkQueue(
       (key) => this.reconcile(key),
@@ -209,8 +218,13 @@ export class Controller {
 
   /** Reads the manifests directory; returns the names whose manifest in force changed (or appeared, or went). */
   private async reload(): Promise<string[]> {
-    const read = await this.tracker.reload();
     const { status, logger, metrics } = this.deps;
+    const [read, source] = await Promise.all([
+      this.tracker.reload(),
+      (this.deps.readSource ?? readManifestSource)(this.deps.manifestsDirectory),
+    ]);
+    status.setSource(source);
+    this.revision = source.revision;
     if (read.kind === "unreadable") {
       if (read.firstTime) logger.error({ err: read.error }, "manifests directory unreadable");
       status.setNotice("ManifestsUnreadable", read.message);
@@ -313,13 +327,13 @@ export class Controller {
     const at = new Date();
     this.deps.status.recordReconcile(
       result,
-      reconcileRecord(result, reconcileId, Date.now() - started, at),
+      reconcileRecord(result, reconcileId, Date.now() - started, at, this.revision),
       generation,
     );
     // Manifests sharing an instance with this one may have moved it in the same pass: their status says so too.
     for (const other of pass.results) {
       if (other.manifest === key) continue;
-      const record = reconcileRecord(other, reconcileId, Date.now() - started, at);
+      const record = reconcileRecord(other, reconcileId, Date.now() - started, at, this.revision);
       this.deps.status.recordReconcile(
         other,
         record,
@@ -341,7 +355,6 @@ export class Controller {
     const { result } = end;
     metrics.reconcileTotal.inc({ result: result.status });
     metrics.reconcileDuration.observe(durationMs / 1000);
-    if (result.plan.drift.length > 0) metrics.driftDetected.inc();
     if (result.status === "failed") metrics.reconcileErrors.inc();
     metrics.setManifestCounts(this.deps.status.counts());
     logger.info(
