@@ -14,6 +14,7 @@ export function runCommand(): Command {
     options.cloud(),
     options.simDriftEvery(),
     options.debounce(),
+    options.notifyUrl(),
   ];
   for (const option of [...own, ...engineOptions("info")]) command.addOption(option);
   return command.action(async (config: RunConfig) => {

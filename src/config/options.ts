@@ -4,6 +4,7 @@ import { checkIamPath, defaultIamPath } from "../desired/iam-names.js";
 import type { Mode } from "../manifest/instance-access.js";
 import { logLevels, type LogLevel } from "../observability/log-levels.js";
 import { parseDuration } from "../util/duration.js";
+import { redactUrl } from "../notify/redact-url.js";
 
 /**
  * Every command-line option, declared once: its flag, help, environment variable, default and parser. Commands
@@ -54,6 +55,8 @@ export interface RunConfig extends EngineConfig {
   cloud: "aws" | "sim";
   debounce: number;
   simDriftEvery: number;
+  /** Webhook receivers of events (--notify-url, repeatable). */
+  notifyUrl: string[];
 }
 
 const duration = (value: string): number => {
@@ -186,6 +189,14 @@ export const options = {
       .env("ROLECALL_DEBOUNCE")
       .default(200, "200ms")
       .argParser(duration),
+  notifyUrl: () =>
+    new Option(
+      "--notify-url <url>",
+      "POST a JSON event to this URL at every transition (drift detected or repaired, failures, …); repeatable; env: comma-separated",
+    )
+      .env("ROLECALL_NOTIFY_URLS")
+      .default([], "none")
+      .argParser(notifyUrls),
 } as const;
 
 /** The options of every command that runs a pass, in help order, after the command's own. */
@@ -244,6 +255,28 @@ function positiveNumber(value: string): number {
 function statusToken(value: string): string {
   if (value.trim() === "") throw new InvalidArgumentError("the status token is empty");
   return value;
+}
+
+/**
+ * One --notify-url, or ROLECALL_NOTIFY_URLS' comma-separated list, added to those before. An error shows no part
+ * of the URL past its host: the path and query of an incoming webhook are its secret.
+ */
+function notifyUrls(value: string, previous: string[]): string[] {
+  const urls = value
+    .split(",")
+    .map((url) => url.trim())
+    .filter((url) => url !== "");
+  for (const url of urls) {
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      protocol = undefined;
+    }
+    if (protocol !== "http:" && protocol !== "https:")
+      throw new InvalidArgumentError(`a notification URL must be http:// or https://, got ${redactUrl(url)}`);
+  }
+  return [...previous, ...urls];
 }
 
 function port(value: string): number {

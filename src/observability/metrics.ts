@@ -30,7 +30,7 @@ export class Metrics implements CallObserver {
   });
   readonly driftDetected = new Counter({
     name: "rolecall_drift_detected_total",
-    help: "Reconciles that found AWS differing from a manifest.",
+    help: "Drift newly detected: a manifest's AWS resources moved away from it (a transition, not every resync).",
     registers: [this.registry],
   });
   readonly awsRequests = new Counter({
@@ -65,6 +65,25 @@ export class Metrics implements CallObserver {
     name: "rolecall_resync_duration_seconds",
     help: "Time of a full resync: reading the snapshot and planning every manifest.",
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly notificationsSent = new Counter({
+    name: "rolecall_notifications_sent_total",
+    help: "Events delivered to a --notify-url receiver (a 2xx answer), by event type.",
+    labelNames: ["type"] as const,
+    registers: [this.registry],
+  });
+  readonly notificationsFailed = new Counter({
+    name: "rolecall_notifications_failed_total",
+    help: "Events a --notify-url receiver did not accept after every retry, by event type.",
+    labelNames: ["type"] as const,
+    registers: [this.registry],
+  });
+  readonly notificationsDropped = new Counter({
+    name: "rolecall_notifications_dropped_total",
+    help: "Events not sent because a receiver's queue was full (it is slow or down), by event type.",
+    labelNames: ["type"] as const,
     registers: [this.registry],
   });
 
