@@ -2,7 +2,7 @@ import { createParser } from "eventsource-parser";
 import type { StatusEvent } from "../status/status-event.js";
 import type { StatusDocument } from "../status/status-store.js";
 import { exitCodes } from "./exit-codes.js";
-import type { StatusConfig } from "./status-command.js";
+import type { StatusConfig } from "../config/options.js";
 import { allReady, renderStatusTable, statusJson } from "./status-table.js";
 
 /** Some manifest is not ready: distinct from 1 (the daemon could not be read) and 2 (usage). */

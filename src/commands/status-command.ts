@@ -1,12 +1,5 @@
 import { Command, Option } from "commander";
-import { options, type OutputFormat } from "../config/options.js";
-
-export interface StatusConfig {
-  url: string;
-  watch: boolean;
-  output: OutputFormat;
-  statusToken?: string;
-}
+import { options, type StatusConfig } from "../config/options.js";
 
 export function statusCommand(): Command {
   return new Command("status")

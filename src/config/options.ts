@@ -46,6 +46,14 @@ export interface ExplainConfig extends PassConfig {
   bucket?: string;
 }
 
+/** status: a running daemon's manifests. */
+export interface StatusConfig {
+  url: string;
+  watch: boolean;
+  output: OutputFormat;
+  statusToken?: string;
+}
+
 /** run: the daemon. */
 export interface RunConfig extends EngineConfig {
   host: string;
