@@ -9,6 +9,7 @@ import { diffCommand } from "./commands/diff-command.js";
 import { planCommand } from "./commands/plan-command.js";
 import { explainCommand } from "./commands/explain-command.js";
 import { runCommand } from "./commands/run-command.js";
+import { statusCommand } from "./commands/status-command.js";
 import { validateCommand } from "./commands/validate-command.js";
 
 const packageJson = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     .addCommand(applyCommand())
     .addCommand(explainCommand())
     .addCommand(runCommand())
+    .addCommand(statusCommand())
     .hook("preAction", (_program, command) => {
       // Only the commands that build AWS SDK clients are affected by the SDK's support policy.
       const simulated = command.opts<{ cloud?: string }>().cloud === "sim";

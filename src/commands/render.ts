@@ -2,6 +2,7 @@ import type { CallCounter } from "../aws/call-observer.js";
 import type { DesiredAccess } from "../desired/desired-access.js";
 import type { ManifestResult, PassResult } from "../engine/engine.js";
 import type { ActionOutcome } from "../engine/execute-plan.js";
+import type { ManifestSource } from "../fs/git-revision.js";
 import { formatManifestError, type ManifestError } from "../manifest/manifest-error.js";
 import type { CompositePlan } from "../plan/manifest-plan.js";
 import { describeAction, type Action } from "../plan/action.js";
@@ -71,8 +72,10 @@ export function passJson(
   calls: CallCounter,
   executed: boolean,
   seconds: number,
+  source: ManifestSource,
 ) {
   return {
+    source,
     manifests: pass.results.map((result) => resultJson(result, executed)),
     composites: pass.composites.map((result) => ({
       ...resultJson(result, executed),
@@ -167,6 +170,8 @@ export function renderOutcomeLine(manifest: string, outcome: ActionOutcome): str
   return `${mark} ${manifest}: ${outcome.description}${detail}`;
 }
 
-export function callSummary(calls: CallCounter): string {
-  return `AWS calls: ${calls.total()} (${calls.mutating()} mutating)`;
+/** The summary's tail: the cost of the run, and the Git revision of the manifests it read (when in Git). */
+export function callSummary(calls: CallCounter, source?: ManifestSource): string {
+  const revision = source?.revision == null ? "" : `; manifests at revision ${source.revision.slice(0, 7)}`;
+  return `AWS calls: ${calls.total()} (${calls.mutating()} mutating)${revision}`;
 }

@@ -10,7 +10,7 @@ const maxPasses = 3;
 
 export async function runApply(options: PassConfig): Promise<void> {
   const started = Date.now();
-  const { set, calls, engine, logger } = await prepareRun(options);
+  const { set, calls, engine, logger, source } = await prepareRun(options);
   const text = options.output === "text";
   if (text) for (const error of set.errors) process.stdout.write(`invalid: ${formatManifestError(error)}\n`);
   let pass: PassResult | undefined;
@@ -55,10 +55,12 @@ export async function runApply(options: PassConfig): Promise<void> {
       process.stdout.write(`removal held back: ${pass.plan.pruneSuspended.message}\n`);
     const converged = pass.results.filter((result) => result.status === "converged").length;
     process.stdout.write(
-      `${converged} of ${pass.results.length} manifest(s) converged in ${seconds.toFixed(1)} s; ${callSummary(calls)}\n`,
+      `${converged} of ${pass.results.length} manifest(s) converged in ${seconds.toFixed(1)} s; ${callSummary(calls, source)}\n`,
     );
   } else {
-    process.stdout.write(JSON.stringify(passJson(pass, set.errors, calls, true, seconds), null, 2) + "\n");
+    process.stdout.write(
+      JSON.stringify(passJson(pass, set.errors, calls, true, seconds, source), null, 2) + "\n",
+    );
   }
   const failed =
     set.errors.length > 0 ||

@@ -18,6 +18,7 @@ export function runCommand(): Command {
     options.leaseName(),
     options.leaseDuration(),
     options.leaseRenew(),
+    options.notifyUrl(),
   ];
   for (const option of [...own, ...engineOptions("info")]) command.addOption(option);
   return command.action(async (config: RunConfig) => {

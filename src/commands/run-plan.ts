@@ -5,14 +5,16 @@ import { callSummary, passJson, renderPlanText } from "./render.js";
 
 export async function runPlan(options: PassConfig): Promise<void> {
   const started = Date.now();
-  const { set, calls, engine } = await prepareRun(options);
+  const { set, calls, engine, source } = await prepareRun(options);
   const pass = await engine.run({ manifests: manifestsOf(set), execute: false });
   const seconds = (Date.now() - started) / 1000;
   if (options.output === "json")
-    process.stdout.write(JSON.stringify(passJson(pass, set.errors, calls, false, seconds), null, 2) + "\n");
+    process.stdout.write(
+      JSON.stringify(passJson(pass, set.errors, calls, false, seconds, source), null, 2) + "\n",
+    );
   else {
     const compiled = set.manifests.map((manifest) => manifest.desired);
-    process.stdout.write(`${renderPlanText(pass, set.errors, compiled)}\n${callSummary(calls)}\n`);
+    process.stdout.write(`${renderPlanText(pass, set.errors, compiled)}\n${callSummary(calls, source)}\n`);
   }
   const units = [...pass.results, ...pass.composites];
   const failed = set.errors.length > 0 || units.some((result) => result.status === "failed");

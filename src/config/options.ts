@@ -4,6 +4,7 @@ import { checkIamPath, defaultIamPath } from "../desired/iam-names.js";
 import type { Mode } from "../manifest/instance-access.js";
 import { logLevels, type LogLevel } from "../observability/log-levels.js";
 import { parseDuration } from "../util/duration.js";
+import { redactUrl } from "../notify/redact-url.js";
 
 /**
  * Every command-line option, declared once: its flag, help, environment variable, default and parser. Commands
@@ -45,6 +46,14 @@ export interface ExplainConfig extends PassConfig {
   bucket?: string;
 }
 
+/** status: a running daemon's manifests. */
+export interface StatusConfig {
+  url: string;
+  watch: boolean;
+  output: OutputFormat;
+  statusToken?: string;
+}
+
 /** run: the daemon. */
 export interface RunConfig extends EngineConfig {
   host: string;
@@ -59,6 +68,8 @@ export interface RunConfig extends EngineConfig {
   leaseName: string;
   leaseDuration: number;
   leaseRenew: number;
+  /** Webhook receivers of events (--notify-url, repeatable). */
+  notifyUrl: string[];
 }
 
 const duration = (value: string): number => {
@@ -219,6 +230,14 @@ export const options = {
       .env("ROLECALL_LEASE_RENEW")
       .default(5000, "5s")
       .argParser(duration),
+  notifyUrl: () =>
+    new Option(
+      "--notify-url <url>",
+      "POST a JSON event to this URL at every transition (drift detected or repaired, failures, …); repeatable; env: comma-separated",
+    )
+      .env("ROLECALL_NOTIFY_URLS")
+      .default([], "none")
+      .argParser(notifyUrls),
 } as const;
 
 /** The options of every command that runs a pass, in help order, after the command's own. */
@@ -293,6 +312,28 @@ function leaseName(value: string): string {
   if (value.trim() === "" || Buffer.byteLength(value) > 2048)
     throw new InvalidArgumentError("the lease name must be 1 to 2048 bytes, not blank");
   return value;
+}
+
+/**
+ * One --notify-url, or ROLECALL_NOTIFY_URLS' comma-separated list, added to those before. An error shows no part
+ * of the URL past its host: the path and query of an incoming webhook are its secret.
+ */
+function notifyUrls(value: string, previous: string[]): string[] {
+  const urls = value
+    .split(",")
+    .map((url) => url.trim())
+    .filter((url) => url !== "");
+  for (const url of urls) {
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      protocol = undefined;
+    }
+    if (protocol !== "http:" && protocol !== "https:")
+      throw new InvalidArgumentError(`a notification URL must be http:// or https://, got ${redactUrl(url)}`);
+  }
+  return [...previous, ...urls];
 }
 
 function port(value: string): number {

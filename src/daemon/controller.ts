@@ -12,6 +12,7 @@ import type { CompositePlan, ManifestPlan } from "../plan/manifest-plan.js";
 import type { PassPlan } from "../plan/plan-pass.js";
 import type { StatusStore } from "../status/status-store.js";
 import { explainInstance } from "../explain/explain-instance.js";
+import { readManifestSource, type ManifestSource } from "../fs/git-revision.js";
 import { ManifestTracker } from "./manifest-tracker.js";
 import { planGroups } from "./plan-groups.js";
 import { reconcileRecord } from "./reconcile-record.js";
@@ -47,6 +48,8 @@ export interface ControllerDeps {
    * but not AWS; none means this process runs alone and always leads.
    */
   readonly leadership?: { mayWrite(): boolean };
+  /** Injectable for tests; defaults to reading the Git revision of the directory from disk. */
+  readonly readSource?: (directory: string) => Promise<ManifestSource>;
 }
 
 /**
@@ -77,6 +80,8 @@ export class Controller {
   private ready = false;
   /** Counts changes of leadership: state read under one leadership is not used under the next. */
   private leadershipEpoch = 0;
+  /** The Git revision the manifests in force were read at (as of the last directory read). */
+  private revision: string | null = null;
 
   constructor(private readonly deps: ControllerDeps) {
     this.tracker = new ManifestTracker({
@@ -87,6 +92,10 @@ export class Controller {
       onUnsettled: (afterMs) => {
         if (!this.abort.signal.aborted) setTimeout(() => void this.manifestsChanged(), afterMs).unref();
       },
+    });
+    // Drift is counted where it is told: once when it appears, not at every resync that still sees it.
+    deps.status.subscribe((event) => {
+      if (event.type === "DriftDetected") deps.metrics.driftDetected.inc();
     });
     this.queue = new WorkQueue(
       (key) => this.reconcile(key),
@@ -243,8 +252,13 @@ export class Controller {
 
   /** Reads the manifests directory; returns the names whose manifest in force changed (or appeared, or went). */
   private async reload(): Promise<string[]> {
-    const read = await this.tracker.reload();
     const { status, logger, metrics } = this.deps;
+    const [read, source] = await Promise.all([
+      this.tracker.reload(),
+      (this.deps.readSource ?? readManifestSource)(this.deps.manifestsDirectory),
+    ]);
+    status.setSource(source);
+    this.revision = source.revision;
     if (read.kind === "unreadable") {
       if (read.firstTime) logger.error({ err: read.error }, "manifests directory unreadable");
       status.setNotice("ManifestsUnreadable", read.message);
@@ -352,13 +366,13 @@ export class Controller {
     const at = new Date();
     this.deps.status.recordReconcile(
       result,
-      reconcileRecord(result, reconcileId, Date.now() - started, at),
+      reconcileRecord(result, reconcileId, Date.now() - started, at, this.revision),
       generation,
     );
     // Manifests sharing an instance with this one may have moved it in the same pass: their status says so too.
     for (const other of pass.results) {
       if (other.manifest === key) continue;
-      const record = reconcileRecord(other, reconcileId, Date.now() - started, at);
+      const record = reconcileRecord(other, reconcileId, Date.now() - started, at, this.revision);
       this.deps.status.recordReconcile(
         other,
         record,
@@ -380,7 +394,6 @@ export class Controller {
     const { result } = end;
     metrics.reconcileTotal.inc({ result: result.status });
     metrics.reconcileDuration.observe(durationMs / 1000);
-    if (result.plan.drift.length > 0) metrics.driftDetected.inc();
     if (result.status === "failed") metrics.reconcileErrors.inc();
     metrics.setManifestCounts(this.deps.status.counts());
     logger.info(

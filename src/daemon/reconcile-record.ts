@@ -8,6 +8,7 @@ export function reconcileRecord(
   reconcileId: string,
   durationMs: number,
   at: Date,
+  revision: string | null,
 ): ReconcileRecord {
   const actions: ActionRecord[] =
     result.mode === "enforce"
@@ -28,5 +29,6 @@ export function reconcileRecord(
     durationMs,
     actions,
     error: result.errors[0] ?? null,
+    revision,
   };
 }

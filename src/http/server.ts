@@ -8,6 +8,7 @@ import type { Registry } from "prom-client";
 import type { Logger } from "../observability/logger.js";
 import { bearerTokenMatches } from "./bearer-token.js";
 import { addSecurityHeaders } from "./security-headers.js";
+import { registerEventsRoute, type EventFeed } from "./events-route.js";
 import { registerStatusRoutes, type StatusReader } from "./status-routes.js";
 
 export interface ServerDeps {
@@ -17,6 +18,8 @@ export interface ServerDeps {
   /** When set, /status requires `Authorization: Bearer <token>`. */
   readonly statusToken?: string | undefined;
   readonly logger?: Logger;
+  /** The events /events streams; without it, /events is not served. */
+  readonly events?: EventFeed;
 }
 
 /** No route takes a body; anything larger than this is refused before it is read. */
@@ -83,6 +86,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     deps.statusToken === undefined || bearerTokenMatches(header, deps.statusToken);
 
   registerStatusRoutes(app, deps.status, authorized);
+  if (deps.events !== undefined) registerEventsRoute(app, deps.events, authorized);
 
   app.get("/metrics", async (_request, reply) => {
     const body = await deps.registry.metrics();

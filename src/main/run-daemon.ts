@@ -4,6 +4,8 @@ import { ManifestWatcher } from "../daemon/manifest-watcher.js";
 import { buildServer } from "../http/server.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
+import { redactUrl } from "../notify/redact-url.js";
+import { WebhookNotifier } from "../notify/webhook-notifier.js";
 import { StatusStore } from "../status/status-store.js";
 import { connect, createEngine, type Cloud } from "./connect.js";
 import { setUpLeadership, type Leadership } from "./leadership.js";
@@ -22,6 +24,7 @@ export async function runDaemon(config: RunConfig): Promise<void> {
       "NoPermissionsBoundary",
       "roles are created without a permissions boundary (--permissions-boundary): whoever holds rolecall's credentials could give a role more than S3 access",
     );
+  const notifier = startNotifier(config.notifyUrl, status, metrics, logger);
   const cloud = await connect(config, metrics, logger);
   const leadership = await setUpLeadership(config, { cloud, metrics, status, logger });
   const controller = new Controller({
@@ -57,12 +60,14 @@ export async function runDaemon(config: RunConfig): Promise<void> {
     registry: metrics.registry,
     statusToken: config.statusToken,
     logger: logger.child({ component: "http" }),
+    events: status,
   });
   const lifecycle = { stopping: false };
   watchForReturningDirectory(controller, watcher, metrics, lifecycle);
   const shutdown = async (signal: string) => {
     if (lifecycle.stopping) return;
     lifecycle.stopping = true;
+    notifier.stop();
     await stopGracefully(signal, logger, { watcher, cloud, controller, server, leadership });
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
@@ -74,6 +79,30 @@ export async function runDaemon(config: RunConfig): Promise<void> {
   watcher.start();
   controller.start();
   leadership?.start();
+}
+
+/** Every status event goes to every --notify-url receiver, queued: reconciling never waits for a receiver. */
+function startNotifier(urls: readonly string[], status: StatusStore, metrics: Metrics, logger: Logger) {
+  const notifier = new WebhookNotifier({
+    urls,
+    logger: logger.child({ component: "notify" }),
+    observer: {
+      sent: (type) => {
+        metrics.notificationsSent.inc({ type });
+      },
+      failed: (type) => {
+        metrics.notificationsFailed.inc({ type });
+      },
+      dropped: (type) => {
+        metrics.notificationsDropped.inc({ type });
+      },
+    },
+  });
+  status.subscribe((event) => {
+    notifier.notify(event);
+  });
+  if (urls.length > 0) logger.info({ receivers: urls.map(redactUrl) }, "notifying of status events");
+  return notifier;
 }
 
 /**

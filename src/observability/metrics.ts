@@ -30,7 +30,7 @@ export class Metrics implements CallObserver {
   });
   readonly driftDetected = new Counter({
     name: "rolecall_drift_detected_total",
-    help: "Reconciles that found AWS differing from a manifest.",
+    help: "Drift newly detected: a manifest's AWS resources moved away from it (a transition, not every resync).",
     registers: [this.registry],
   });
   readonly awsRequests = new Counter({
@@ -71,6 +71,25 @@ export class Metrics implements CallObserver {
   readonly leader = new Gauge({
     name: "rolecall_leader",
     help: "1 when this process may make changes (it holds the lease, or runs without --lease-table), 0 on a standby.",
+    registers: [this.registry],
+  });
+
+  readonly notificationsSent = new Counter({
+    name: "rolecall_notifications_sent_total",
+    help: "Events delivered to a --notify-url receiver (a 2xx answer), by event type.",
+    labelNames: ["type"] as const,
+    registers: [this.registry],
+  });
+  readonly notificationsFailed = new Counter({
+    name: "rolecall_notifications_failed_total",
+    help: "Events a --notify-url receiver did not accept after every retry, by event type.",
+    labelNames: ["type"] as const,
+    registers: [this.registry],
+  });
+  readonly notificationsDropped = new Counter({
+    name: "rolecall_notifications_dropped_total",
+    help: "Events not sent because a receiver's queue was full (it is slow or down), by event type.",
+    labelNames: ["type"] as const,
     registers: [this.registry],
   });
 

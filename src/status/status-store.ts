@@ -7,6 +7,9 @@ import type { Reason } from "../plan/action.js";
 import { setConditions, type Condition, type ConditionInput } from "./conditions.js";
 import { deriveConditions } from "./derive-conditions.js";
 import { repeatsLast } from "./history.js";
+import { stampEvent, type EventDraft, type StatusEvent } from "./status-event.js";
+import { conditionTransitions, reconcileTransitions, unwatched, type Watch } from "./transitions.js";
+import type { ManifestSource } from "../fs/git-revision.js";
 
 export interface ActionRecord {
   readonly description: string;
@@ -22,6 +25,8 @@ export interface ReconcileRecord {
   readonly durationMs: number;
   readonly actions: readonly ActionRecord[];
   readonly error: string | null;
+  /** The Git revision of the manifests it applied (null: not in Git); the daemon always records it. */
+  readonly revision?: string | null;
 }
 
 export interface ManifestStatusView {
@@ -41,6 +46,8 @@ export interface ManifestStatusView {
 }
 
 export interface StatusDocument {
+  /** Where the manifests are read from, and the Git revision in force; the daemon always sets it. */
+  readonly source?: ManifestSource;
   readonly summary: {
     readonly manifests: number;
     readonly ready: number;
@@ -92,6 +99,9 @@ export interface ManifestEntry {
 
 const historyLength = 10;
 
+/** Daemon-wide notices whose appearance is an event. */
+const noticeEvents: Readonly<Record<string, StatusEvent["type"]>> = { PruneSuspended: "RemovalHeldBack" };
+
 interface Entry {
   name: string;
   file: string | null;
@@ -114,6 +124,8 @@ interface Entry {
   buckets: readonly string[] | undefined;
   /** The states this entry adds to counts(), as of its last refresh. */
   counted: readonly CountedState[];
+  /** What its reconciles so far leave for telling transitions (events) from repetitions. */
+  watch: Watch;
 }
 
 type CountedState = "valid" | "invalid" | "ready" | "drifted" | "conflict";
@@ -127,6 +139,8 @@ export class StatusStore {
   private errors: readonly ManifestError[] = [];
   private readonly notices = new Map<string, string>();
   private lastResyncAt: string | null = null;
+  private source: ManifestSource | undefined;
+  private readonly listeners = new Set<(event: StatusEvent) => void>();
   private explainInstance: ((instanceId: string) => InstanceExplanation | undefined) | undefined;
   private leadership: (() => LeadershipStatus) | undefined;
   /**
@@ -241,10 +255,49 @@ export class StatusStore {
     if (!repeatsLast(entry.history, record))
       entry.history = [record, ...entry.history].slice(0, historyLength);
     entry.last = record;
+    const transitions = reconcileTransitions(entry.watch, {
+      mode: result.mode,
+      status: result.status,
+      generation: entry.resultGeneration,
+      removed: entry.removed,
+      drift: result.plan.drift,
+      errors: result.errors,
+      done: record.actions.filter((action) => action.status === "done").map((action) => action.description),
+    });
+    entry.watch = transitions.watch;
+    for (const draft of transitions.events) this.emit(draft, entry.name, record.revision ?? null);
     this.refresh(result.manifest);
   }
 
+  /**
+   * Calls `listener` with every event from now on (transitions, never repetitions); returns how to stop. A
+   * listener must not throw or block: notifications and /events queue what they send.
+   */
+  subscribe(listener: (event: StatusEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Where the manifests were last read from, and the Git revision there. */
+  setSource(source: ManifestSource): void {
+    this.source = source;
+  }
+
+  private emit(draft: EventDraft, manifest: string | null, revision: string | null): void {
+    const event = stampEvent(draft, manifest, revision, this.now());
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure is its own (a closed stream); the store and the other listeners go on.
+      }
+    }
+  }
+
   setNotice(reason: string, message: string | undefined): void {
+    const event = noticeEvents[reason];
+    if (event !== undefined && message !== undefined && !this.notices.has(reason))
+      this.emit({ type: event, message, details: {} }, null, this.source?.revision ?? null);
     if (message === undefined) this.notices.delete(reason);
     else this.notices.set(reason, message);
   }
@@ -283,6 +336,7 @@ export class StatusStore {
     const isTrue = (entry: Entry, type: Condition["type"]) =>
       entry.conditions.some((condition) => condition.type === type && condition.status === "True");
     return {
+      ...(this.source === undefined ? {} : { source: this.source }),
       summary: {
         manifests: present.length,
         ready: present.filter((entry) => isTrue(entry, "Ready")).length,
@@ -343,6 +397,7 @@ export class StatusStore {
       last: null,
       buckets: undefined,
       counted: [],
+      watch: unwatched,
     };
   }
 
@@ -350,8 +405,14 @@ export class StatusStore {
   private refresh(name: string): void {
     const entry = this.entries.get(name);
     if (entry === undefined) return;
+    const before = entry.conditions;
     entry.conditions = setConditions(entry.conditions, deriveConditions(entry), this.now().toISOString());
     this.recount(entry, countedStates(entry));
+    for (const draft of conditionTransitions(before, entry.conditions)) {
+      const details =
+        draft.type === "ManifestInvalid" ? { ...draft.details, file: entry.file } : draft.details;
+      this.emit({ ...draft, details }, name, this.source?.revision ?? null);
+    }
   }
 }
 

@@ -1,0 +1,97 @@
+import type { ManifestStatusView, StatusDocument } from "../status/status-store.js";
+
+/** One manifest as `rolecall status` shows it. */
+export interface StatusRow {
+  readonly name: string;
+  readonly mode: string;
+  /** The Ready condition's status: True, False or Unknown. */
+  readonly ready: string;
+  /** Outstanding drift items. */
+  readonly drift: number;
+  readonly instances: number;
+  readonly lastReconcile: {
+    readonly at: string;
+    readonly result: string;
+    readonly revision: string | null;
+  } | null;
+}
+
+function rowOf(view: ManifestStatusView): StatusRow {
+  const ready = view.conditions.find((condition) => condition.type === "Ready")?.status ?? "Unknown";
+  const last = view.lastReconcile;
+  return {
+    name: view.name,
+    mode: view.mode,
+    ready,
+    drift: view.drift.length,
+    instances: view.instances.length,
+    lastReconcile:
+      last === null ? null : { at: last.at, result: last.result, revision: last.revision ?? null },
+  };
+}
+
+export function statusRows(document: StatusDocument): StatusRow[] {
+  return document.manifests.map(rowOf);
+}
+
+/** Whether every manifest is Ready and no file is invalid: what `rolecall status` exits 0 for. */
+export function allReady(document: StatusDocument): boolean {
+  return document.errors.length === 0 && document.manifests.every((view) => rowOf(view).ready === "True");
+}
+
+/** A duration as kubectl shows an age: 45s, 3m, 2h, 4d. */
+export function age(fromIso: string, now: Date): string {
+  const seconds = Math.max(0, Math.round((now.getTime() - Date.parse(fromIso)) / 1000));
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 172_800) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
+}
+
+const headings = ["NAME", "MODE", "READY", "DRIFT", "INSTANCES", "LAST RECONCILE"] as const;
+
+/** The table, columns padded to their widest cell as `kubectl get` prints them, then one line of summary. */
+export function renderStatusTable(document: StatusDocument, now: Date): string {
+  const cells = statusRows(document).map((row) => [
+    row.name,
+    row.mode,
+    row.ready,
+    String(row.drift),
+    String(row.instances),
+    row.lastReconcile === null
+      ? "never"
+      : `${row.lastReconcile.result} ${age(row.lastReconcile.at, now)} ago`,
+  ]);
+  const table = [[...headings], ...cells];
+  const widths = headings.map((_heading, column) =>
+    Math.max(...table.map((row) => row[column]?.length ?? 0)),
+  );
+  const lines = table.map((row) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join("   ")
+      .trimEnd(),
+  );
+  return [...lines, summaryLine(document)].join("\n");
+}
+
+function summaryLine(document: StatusDocument): string {
+  const { summary, source } = document;
+  const parts = [
+    `${summary.ready} of ${summary.manifests} ready`,
+    `${summary.drifted} drifted`,
+    `${summary.invalid} invalid file(s)`,
+  ];
+  if (source?.revision != null) parts.push(`revision ${source.revision.slice(0, 7)}`);
+  else if (source !== undefined) parts.push("not in Git");
+  return parts.join(", ");
+}
+
+export function statusJson(document: StatusDocument) {
+  return {
+    source: document.source ?? null,
+    summary: document.summary,
+    manifests: statusRows(document),
+    errors: document.errors,
+  };
+}
