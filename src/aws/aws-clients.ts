@@ -1,5 +1,6 @@
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { parseDuration } from "../util/duration.js";
 import { AwsCaller, type CallLogger, type CommandSender } from "./aws-caller.js";
 import { defaultAwsSettings, type AwsSettings, type RateLimit } from "./aws-settings.js";
@@ -119,6 +120,42 @@ export function createCallers(
       logger,
     ),
   };
+}
+
+/** SQS needs few calls (one long poll at a time, and the deletes): a budget of its own, never a flag. */
+export const sqsRateLimit: RateLimit = { perSecond: 10, burst: 20 };
+
+/**
+ * A caller for the instance-events queue, from the same credential chain and endpoint settings as the others (the
+ * SDK honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_SQS). A long poll holds a request open for 20 s, so the
+ * request timeout is never shorter than that plus a margin.
+ */
+export function connectToSqs(
+  settings: AwsSettings,
+  region: string,
+  observer: CallObserver,
+  logger?: CallLogger,
+  clock: Clock = systemClock,
+): AwsCaller {
+  const requestTimeoutMs = Math.max(effectiveRequestTimeout(settings.requestTimeoutMs), 30_000);
+  const client = new SQSClient({
+    region,
+    maxAttempts: 1,
+    requestHandler: {
+      requestTimeout: requestTimeoutMs,
+      connectionTimeout: 5000,
+      throwOnRequestTimeout: true,
+    },
+  });
+  return new AwsCaller(
+    "sqs",
+    client,
+    new TokenBucket(sqsRateLimit.perSecond, sqsRateLimit.burst, clock),
+    clock,
+    observer,
+    settings.retry,
+    logger,
+  );
 }
 
 export function partitionOf(region: string): string {

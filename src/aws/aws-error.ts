@@ -9,7 +9,7 @@
 export type AwsErrorKind =
   "not-found" | "throttled" | "transient" | "eventual-consistency" | "conflict" | "terminal";
 
-export type AwsService = "iam" | "ec2" | "sts";
+export type AwsService = "iam" | "ec2" | "sts" | "sqs";
 
 export class AwsApiError extends Error {
   constructor(
@@ -45,6 +45,9 @@ const notFound = new Set([
   "NoSuchEntityException",
   "InvalidInstanceID.NotFound",
   "InvalidAssociationID.NotFound",
+  // SQS: the instance-events queue is gone (the JSON protocol's name, and the query protocol's code).
+  "QueueDoesNotExist",
+  "AWS.SimpleQueueService.NonExistentQueue",
 ]);
 
 const throttling = new Set([

@@ -14,6 +14,8 @@ export function runCommand(): Command {
     options.cloud(),
     options.simDriftEvery(),
     options.debounce(),
+    options.instanceEventsQueue(),
+    options.instancePoll(),
   ];
   for (const option of [...own, ...engineOptions("info")]) command.addOption(option);
   return command.action(async (config: RunConfig) => {

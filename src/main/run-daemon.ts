@@ -6,6 +6,7 @@ import { createLogger, type Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { StatusStore } from "../status/status-store.js";
 import { connect, createEngine, type Cloud } from "./connect.js";
+import { instanceWatch, type InstanceWatch } from "./instance-events.js";
 
 /** How long shutdown may take before the process exits anyway (SIGTERM must end it within 10 s). */
 const shutdownDeadlineMs = 9000;
@@ -45,6 +46,7 @@ export async function runDaemon(config: RunConfig): Promise<void> {
       logger.warn({ err: error, component: "watcher" }, "file watcher error");
     },
   );
+  const instances = instanceWatch(config, { cloud, controller, metrics, status, logger });
   const server = buildServer({
     status,
     isReady: () => controller.isReady(),
@@ -57,7 +59,7 @@ export async function runDaemon(config: RunConfig): Promise<void> {
   const shutdown = async (signal: string) => {
     if (lifecycle.stopping) return;
     lifecycle.stopping = true;
-    await stopGracefully(signal, logger, { watcher, cloud, controller, server });
+    await stopGracefully(signal, logger, { watcher, instances, cloud, controller, server });
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
@@ -67,6 +69,7 @@ export async function runDaemon(config: RunConfig): Promise<void> {
   logger.info({ host, port, manifests, cloud: cloudName, mode, resyncMs }, "rolecall started");
   watcher.start();
   controller.start();
+  instances.start();
 }
 
 /**
@@ -100,6 +103,7 @@ async function stopGracefully(
   logger: Logger,
   parts: {
     readonly watcher: ManifestWatcher;
+    readonly instances: InstanceWatch;
     readonly cloud: Cloud;
     readonly controller: Controller;
     readonly server: { close(): Promise<unknown> };
@@ -111,6 +115,7 @@ async function stopGracefully(
     process.exit(1);
   }, shutdownDeadlineMs).unref();
   await parts.watcher.close();
+  parts.instances.stop();
   parts.cloud.iam.stop();
   parts.cloud.ec2.stop();
   await parts.controller.stop();
