@@ -13,6 +13,8 @@ export const ownProfile = own("instance-profile", "rolecall-dev-s3-read");
 /** A profile rolecall does not own, held by an instance rolecall takes over (onConflict: replace). */
 export const foreignProfile = `arn:aws:iam::${account}:instance-profile/legacy-app`;
 export const instance = `arn:aws:ec2:eu-west-1:${account}:instance/i-0123456789abcdef0`;
+/** The queue of deploy/aws/instance-events.yaml, which the controller policies name. */
+export const eventsQueue = `arn:aws:sqs:eu-west-1:${account}:rolecall-instance-events`;
 export const ownershipTag = { [`aws:RequestTag/${ownershipTagKeys.managedBy}`]: managedByValue };
 
 /** How rolecall runs: with --permissions-boundary every role it touches carries the boundary. */
@@ -86,6 +88,8 @@ const requestsOf: Readonly<Record<string, Requests>> = {
       context: { "ec2:NewInstanceProfile": ownProfile, "ec2:InstanceProfile": foreignProfile },
     },
   ],
+  "sqs:ReceiveMessage": on(eventsQueue),
+  "sqs:DeleteMessage": on(eventsQueue),
   "ec2:DisassociateIamInstanceProfile": () => [
     { action: "", resource: instance, context: { "ec2:InstanceProfile": ownProfile } },
     { action: "", resource: instance, context: { "ec2:InstanceProfile": foreignProfile } },
