@@ -22,6 +22,7 @@ import {
   testRegion,
   type Moto,
 } from "../support/moto.js";
+import { runCliOnMoto } from "../support/moto-engine.js";
 import { parsePrometheusText, sampleValue } from "../support/prometheus-text.js";
 import { tempDirs } from "../support/temp-dir.js";
 
@@ -189,6 +190,13 @@ describe("instance events from SQS, against moto_server", () => {
     await waitFor("the queue to drain", async () => (await queueDepth()) === 0, { timeoutMs: 20_000 });
   });
 
+  it("SIGTERM ends it within 10 s, exit 0, though a 20 s long poll is in flight", async () => {
+    const { code, milliseconds } = await running().stop("SIGTERM");
+    expect(code).toBe(0);
+    expect(milliseconds).toBeLessThan(10_000);
+    await start("2s");
+  });
+
   it("the queue deleted under the daemon: a notice in /status, and the resync still converges", async () => {
     await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
     // The long poll in flight when the queue goes only ends after its 20 s (moto keeps waiting, as SQS may).
@@ -207,4 +215,29 @@ describe("instance events from SQS, against moto_server", () => {
     const [id = ""] = await launchInstances(ec2, { Role: "web" });
     await timeUntilProfile(id, "rolecall-web", 15_000);
   }, 60_000);
+});
+
+describe("rolecall run --instance-events-queue: start-up checks", () => {
+  it("refuses what is not an SQS queue URL, naming the expected form", async () => {
+    const directory = await dirs.make();
+    for (const url of ["sqs://queue", "https://sqs.eu-west-1.amazonaws.com/not-an-account/q"]) {
+      const run = await runCliOnMoto(moto, [
+        "run",
+        "--manifests",
+        directory,
+        "--port",
+        "0",
+        "--instance-events-queue",
+        url,
+      ]);
+      expect(run.code, url).toBe(2);
+      expect(run.stderr).toContain("https://sqs.REGION.amazonaws.com/ACCOUNT/NAME");
+    }
+  });
+
+  it("documents both options in --help", async () => {
+    const help = await runCliOnMoto(moto, ["run", "--help"]);
+    expect(help.stdout).toMatch(/--instance-events-queue <url>[\s\S]*ROLECALL_INSTANCE_EVENTS_QUEUE/);
+    expect(help.stdout).toMatch(/--instance-poll <duration>[\s\S]*ROLECALL_INSTANCE_POLL/);
+  });
 });
