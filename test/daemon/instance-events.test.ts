@@ -5,6 +5,7 @@ import {
 import { afterEach, describe, expect, it } from "vitest";
 import type { SimCloud } from "../../src/aws/sim/sim-cloud.js";
 import { systemClock, type Clock } from "../../src/aws/clock.js";
+import { compositeName } from "../../src/desired/composite.js";
 import { InstanceEventConsumer, queueNotice } from "../../src/daemon/instance-event-consumer.js";
 import type { Scheduler } from "../../src/daemon/work-queue.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -158,6 +159,19 @@ describe("instance events", () => {
     test.queue.send(tagChangeBody(id, {}));
     await drain(test);
     expect(await profileOf(test.harness.sim, id)).toBeUndefined();
+  });
+
+  it("an instance selected by two manifests gets their composite; losing one tag moves it back", async () => {
+    const ops: ManifestSpec = { name: "ops", matchTags: { Env: "prod" } };
+    const test = await rig([alpha, ops]);
+    const id = test.harness.sim.launchInstance({ tags: { Team: "alpha", Env: "prod" } });
+    test.queue.send(stateChangeBody(id, "running"));
+    await drain(test);
+    expect(await profileOf(test.harness.sim, id)).toBe(compositeName(["alpha", "ops"], "/rolecall/"));
+    test.harness.sim.setInstanceTags(id, { Env: "prod" });
+    test.queue.send(tagChangeBody(id, { Env: "prod" }));
+    await drain(test);
+    expect(await profileOf(test.harness.sim, id)).toBe("rolecall-ops");
   });
 
   it("duplicates and out-of-order events are harmless: the instance is read, not the event trusted", async () => {
