@@ -5,7 +5,7 @@ import type { Engine } from "../engine/engine.js";
 import type { ActionOutcome } from "../engine/execute-plan.js";
 import type { SnapshotWriter } from "../engine/snapshot-writer.js";
 import { cached, cachedWithFreshInstances } from "../engine/state-source.js";
-import { readInstancesById } from "../aws/snapshot-reader.js";
+import { readInstancesById, type InstancesRead } from "../aws/snapshot-reader.js";
 import { unitsConcerning } from "../plan/instance-focus.js";
 import type { ManifestFileInput } from "../manifest/examine-file.js";
 import type { Logger } from "../observability/logger.js";
@@ -76,6 +76,8 @@ export class Controller {
   /** Keys an instance event queued after refreshing what they need: their next reconcile plans from the cache. */
   private readonly fromCache = new Set<string>();
   private readonly waiters = new ReconcileWaiters();
+  /** Instance reads by events while a resync reads AWS: fresher than its snapshot, so applied over it. */
+  private readsDuringResync: InstancesRead[] | undefined;
   private cacheReady: () => void = () => undefined;
   private readonly cached = new Promise<void>((resolve) => {
     this.cacheReady = resolve;
@@ -151,13 +153,15 @@ export class Controller {
     const read = await readInstancesById(this.deps.ec2, instanceIds);
     // A pending instance cannot take a profile yet; it stays out of the cache until it runs (the caller retries).
     const pending = new Set(read.instances.filter((i) => i.state === "pending").map((i) => i.id));
-    const settled = read.ids.filter((id) => !pending.has(id));
-    cache.takeInstances(
-      settled,
-      read.instances.filter((instance) => !pending.has(instance.id)),
-      read.associations.filter((association) => !pending.has(association.instanceId)),
-    );
-    const concerning = unitsConcerning(cache.view(), this.tracker.manifests().inForce, settled);
+    const settled: InstancesRead = {
+      ids: read.ids.filter((id) => !pending.has(id)),
+      instances: read.instances.filter((instance) => !pending.has(instance.id)),
+      associations: read.associations.filter((association) => !pending.has(association.instanceId)),
+    };
+    cache.takeInstances(settled.ids, settled.instances, settled.associations);
+    // A resync reading AWS right now may have read these instances before this did: its cache gets them too.
+    this.readsDuringResync?.push(settled);
+    const concerning = unitsConcerning(cache.view(), this.tracker.manifests().inForce, settled.ids);
     const outcomes = await this.reconcileFromCache(new Set([...concerning.values()].flat()));
     const present = new Set(cache.view().instances.keys());
     for (const id of read.ids) {
@@ -225,10 +229,13 @@ export class Controller {
     const version = this.manifestsVersion;
     const manifests = this.tracker.manifests();
     let pass;
+    const readsMeanwhile: InstancesRead[] = [];
+    this.readsDuringResync = readsMeanwhile;
     try {
       pass = await this.deps.engine.run({ manifests, execute: false });
       this.deps.status.setNotice("AwsUnavailable", undefined);
     } catch (error) {
+      this.readsDuringResync = undefined;
       this.deps.logger.error({ err: error }, "resync could not read AWS; will retry at the next resync");
       this.deps.status.setNotice(
         "AwsUnavailable",
@@ -236,6 +243,8 @@ export class Controller {
       );
       return;
     }
+    for (const read of readsMeanwhile) pass.state.takeInstances(read.ids, read.instances, read.associations);
+    this.readsDuringResync = undefined;
     this.cache = pass.state;
     this.cacheReady();
     const cache = pass.state;
