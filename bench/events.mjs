@@ -8,6 +8,7 @@
 //
 // Needs `npm run build` first (npm run bench:events does it). Prints a table and writes bench/events-results.json.
 import { spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -32,6 +33,8 @@ const fleets = option("fleets", "100,2000").split(",").map(Number);
 const eventCount = Number(option("events", "50"));
 const burstSize = Number(option("burst", "500"));
 const manifestCount = 10;
+// --daemon-log FILE keeps the daemon's JSON log lines (warnings and errors), for looking into a slow run.
+const daemonLog = option("daemon-log", undefined);
 const region = "us-east-1";
 const credentials = { accessKeyId: "bench", secretAccessKey: "bench" };
 // moto does not throttle; these keep the client-side limiter out of the figures (the defaults are for production).
@@ -94,16 +97,22 @@ async function launch(ec2, count, team) {
   return ids;
 }
 
+/** The instances among `ids` holding a profile (moto pages associations by 100 whatever MaxResults says). */
 async function associated(ec2, ids) {
   const held = new Set();
   for (let first = 0; first < ids.length; first += 200) {
-    const output = await ec2.send(
-      new DescribeIamInstanceProfileAssociationsCommand({
-        Filters: [{ Name: "instance-id", Values: ids.slice(first, first + 200) }],
-      }),
-    );
-    for (const association of output.IamInstanceProfileAssociations ?? [])
-      if (association.State === "associated") held.add(association.InstanceId);
+    let token;
+    do {
+      const output = await ec2.send(
+        new DescribeIamInstanceProfileAssociationsCommand({
+          Filters: [{ Name: "instance-id", Values: ids.slice(first, first + 200) }],
+          ...(token === undefined ? {} : { NextToken: token }),
+        }),
+      );
+      for (const association of output.IamInstanceProfileAssociations ?? [])
+        if (association.State === "associated") held.add(association.InstanceId);
+      token = output.NextToken || undefined;
+    } while (token !== undefined);
   }
   return held;
 }
@@ -158,8 +167,9 @@ async function startDaemon(moto, dir, queueUrl) {
       "--log-level",
       "warn",
     ].concat(["--instance-events-queue", queueUrl], rateFlags),
-    { env: envFor(moto), stdio: ["ignore", "ignore", "inherit"] },
+    { env: envFor(moto), stdio: ["ignore", daemonLog === undefined ? "ignore" : "pipe", "inherit"] },
   );
+  if (daemonLog !== undefined) child.stdout.pipe(createWriteStream(daemonLog, { flags: "a" }));
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 900_000;
   for (;;) {
