@@ -134,13 +134,16 @@ export function connectToSqs(
   settings: AwsSettings,
   region: string,
   observer: CallObserver,
-  logger?: CallLogger,
+  logger?: CallLogger & { warn(object: object, message: string): void },
   clock: Clock = systemClock,
 ): AwsCaller {
   const requestTimeoutMs = Math.max(effectiveRequestTimeout(settings.requestTimeoutMs), 30_000);
   const client = new SQSClient({
     region,
     maxAttempts: 1,
+    // The SDK warns when the queue URL's host is not the resolved endpoint; on the console, that would be the one
+    // line of rolecall's output that is not JSON.
+    ...(logger === undefined ? {} : { logger: sdkWarnings(logger) }),
     requestHandler: {
       requestTimeout: requestTimeoutMs,
       connectionTimeout: 5000,
@@ -156,6 +159,21 @@ export function connectToSqs(
     settings.retry,
     logger,
   );
+}
+
+function sdkWarnings(logger: { warn(object: object, message: string): void }) {
+  const ignore = () => undefined;
+  return {
+    trace: ignore,
+    debug: ignore,
+    info: ignore,
+    warn: (...content: unknown[]) => {
+      logger.warn({ service: "sqs" }, content.map(String).join(" "));
+    },
+    error: (...content: unknown[]) => {
+      logger.warn({ service: "sqs" }, content.map(String).join(" "));
+    },
+  };
 }
 
 export function partitionOf(region: string): string {

@@ -1,6 +1,10 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { connectToSqs, defaultAwsSettings } from "../../src/aws/aws-clients.js";
 import { AwsCaller } from "../../src/aws/aws-caller.js";
 import { defaultRetryPolicy } from "../../src/aws/aws-caller.js";
 import { AwsApiError } from "../../src/aws/aws-error.js";
@@ -117,5 +121,57 @@ describe("the instance-events queue adapter", () => {
   it("labels a queue by its name", () => {
     expect(queueLabel(queueUrl)).toBe("queue/rolecall-instance-events");
     expect(queueLabel(`${queueUrl}/`)).toBe("queue/rolecall-instance-events");
+  });
+});
+
+describe("connectToSqs", () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    const open = server;
+    if (open !== undefined)
+      await new Promise((resolve) => {
+        open.close(resolve);
+      });
+    server = undefined;
+  });
+
+  it("sends to the queue URL's host, and the SDK's endpoint warning goes to rolecall's log, not the console", async () => {
+    server = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
+      // The SDK checks each body against its MD5, as SQS sends it.
+      const md5OfBody = createHash("md5").update("{}").digest("hex");
+      response.end(
+        JSON.stringify({
+          Messages: [{ MessageId: "m1", ReceiptHandle: "r1", Body: "{}", MD5OfBody: md5OfBody }],
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const warnings: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      warn: (_object: object, message: string) => warnings.push(message),
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" });
+    delete process.env.AWS_ENDPOINT_URL;
+    delete process.env.AWS_ENDPOINT_URL_SQS;
+    const console = vi.spyOn(globalThis.console, "warn");
+    try {
+      sqsMock.restore();
+      const sqs = connectToSqs(defaultAwsSettings, "us-east-1", new CallCounter(), logger);
+      const messages = await receiveMessages(
+        sqs,
+        `http://127.0.0.1:${port}/123456789012/rolecall-instance-events`,
+        0,
+      );
+      expect(messages.map((message) => message.messageId)).toEqual(["m1"]);
+      expect(warnings.join("\n")).toContain("using QueueUrl host as endpoint");
+      expect(console).not.toHaveBeenCalled();
+    } finally {
+      console.mockRestore();
+      process.env = saved;
+    }
   });
 });
