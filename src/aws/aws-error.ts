@@ -11,7 +11,7 @@
 export type AwsErrorKind =
   "not-found" | "throttled" | "transient" | "eventual-consistency" | "conflict" | "terminal" | "not-leader";
 
-export type AwsService = "iam" | "ec2" | "sts" | "dynamodb";
+export type AwsService = "iam" | "ec2" | "sts" | "dynamodb" | "sqs";
 
 export class AwsApiError extends Error {
   constructor(
@@ -47,6 +47,9 @@ const notFound = new Set([
   "NoSuchEntityException",
   "InvalidInstanceID.NotFound",
   "InvalidAssociationID.NotFound",
+  // SQS: the instance-events queue is gone (the JSON protocol's name, and the query protocol's code).
+  "QueueDoesNotExist",
+  "AWS.SimpleQueueService.NonExistentQueue",
 ]);
 
 const throttling = new Set([

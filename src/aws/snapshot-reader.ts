@@ -252,6 +252,38 @@ export async function refreshInstances(
   return { ...cached, instances: nextInstances, associations: nextAssociations };
 }
 
+/** DescribeInstances by ID: at most this many per call, so a burst of launches costs one read per hundred. */
+export const instancesPerRead = 100;
+
+export interface InstancesRead {
+  /** Every ID asked about: those absent from `instances` no longer exist (or never did, in this region). */
+  readonly ids: readonly string[];
+  readonly instances: readonly ObservedInstance[];
+  readonly associations: readonly ObservedAssociation[];
+}
+
+/**
+ * A few instances by ID, whatever their state, and their associations: two calls per hundred IDs. The filter form
+ * is used rather than InstanceIds, which fails the whole call with InvalidInstanceID.NotFound for one unknown ID.
+ */
+export async function readInstancesById(
+  ec2: AwsCaller,
+  instanceIds: readonly string[],
+): Promise<InstancesRead> {
+  const ids = [...new Set(instanceIds)];
+  const instances: ObservedInstance[] = [];
+  const associations: ObservedAssociation[] = [];
+  for (const batch of chunk(ids, instancesPerRead)) {
+    const [page, held] = await Promise.all([
+      describeInstances(ec2, [{ Name: "instance-id", Values: batch }]),
+      describeAssociations(ec2, batch),
+    ]);
+    instances.push(...page.instances);
+    associations.push(...held);
+  }
+  return { ids, instances, associations };
+}
+
 /**
  * The naive baseline: every resource of every manifest read on its own (GetPolicy, GetPolicyVersion, GetRole,
  * ListAttachedRolePolicies, ListRolePolicies, GetInstanceProfile, DescribeInstances, Describe…Associations).

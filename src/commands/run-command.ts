@@ -19,6 +19,8 @@ export function runCommand(): Command {
     options.leaseDuration(),
     options.leaseRenew(),
     options.notifyUrl(),
+    options.instanceEventsQueue(),
+    options.instancePoll(),
   ];
   for (const option of [...own, ...engineOptions("info")]) command.addOption(option);
   return command.action(async (config: RunConfig) => {

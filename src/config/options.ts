@@ -70,6 +70,10 @@ export interface RunConfig extends EngineConfig {
   leaseRenew: number;
   /** Webhook receivers of events (--notify-url, repeatable). */
   notifyUrl: string[];
+  /** The SQS queue EventBridge delivers instance state and tag changes to; none when undefined. */
+  instanceEventsQueue?: string;
+  /** How often to look for newly launched instances without events (0: never). */
+  instancePoll: number;
 }
 
 const duration = (value: string): number => {
@@ -238,6 +242,21 @@ export const options = {
       .env("ROLECALL_NOTIFY_URLS")
       .default([], "none")
       .argParser(notifyUrls),
+  instanceEventsQueue: () =>
+    new Option(
+      "--instance-events-queue <url>",
+      "URL of the SQS queue EventBridge sends EC2 instance state and tag changes to (deploy/aws/instance-events.yaml): new and re-tagged instances converge in seconds",
+    )
+      .env("ROLECALL_INSTANCE_EVENTS_QUEUE")
+      .argParser(queueUrl),
+  instancePoll: () =>
+    new Option(
+      "--instance-poll <duration>",
+      "without an events queue: look this often for instances launched since the last look (one DescribeInstances each time)",
+    )
+      .env("ROLECALL_INSTANCE_POLL")
+      .default(0, "off")
+      .argParser(duration),
 } as const;
 
 /** The options of every command that runs a pass, in help order, after the command's own. */
@@ -334,6 +353,26 @@ function notifyUrls(value: string, previous: string[]): string[] {
       throw new InvalidArgumentError(`a notification URL must be http:// or https://, got ${redactUrl(url)}`);
   }
   return [...previous, ...urls];
+}
+
+/** An SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME, or an emulator's http URL of that shape). */
+function queueUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(
+      `"${value}" is not a URL (expected https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)`,
+    );
+  }
+  if (
+    (url.protocol !== "https:" && url.protocol !== "http:") ||
+    !/^\/\d{12}\/[\w-]{1,80}(\.fifo)?\/?$/.test(url.pathname)
+  )
+    throw new InvalidArgumentError(
+      `"${value}" is not an SQS queue URL (expected https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)`,
+    );
+  return value;
 }
 
 function port(value: string): number {

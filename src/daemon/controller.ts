@@ -5,6 +5,8 @@ import type { Engine } from "../engine/engine.js";
 import type { ActionOutcome } from "../engine/execute-plan.js";
 import type { SnapshotWriter } from "../engine/snapshot-writer.js";
 import { cached, cachedWithFreshInstances } from "../engine/state-source.js";
+import { readInstancesById, type InstancesRead } from "../aws/snapshot-reader.js";
+import { unitsConcerning } from "../plan/instance-focus.js";
 import type { ManifestFileInput } from "../manifest/examine-file.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
@@ -16,6 +18,7 @@ import { readManifestSource, type ManifestSource } from "../fs/git-revision.js";
 import { ManifestTracker } from "./manifest-tracker.js";
 import { planGroups } from "./plan-groups.js";
 import { reconcileRecord } from "./reconcile-record.js";
+import { ReconcileWaiters } from "./reconcile-waiters.js";
 import { requeueFor, type ReconcileEnd } from "./requeue.js";
 import { WorkQueue, type HandlerResult } from "./work-queue.js";
 
@@ -67,7 +70,7 @@ export class Controller {
         composites: Map<string, CompositePlan>;
         pruneSuspended: PassPlan["pruneSuspended"];
         /** Units that must run together (planGroups), and those already run this resync. */
-        groups: ReadonlyMap<string, readonly string[]>;
+        groups: Map<string, readonly string[]>;
         taken: Set<string>;
       }
     | undefined;
@@ -82,6 +85,15 @@ export class Controller {
   private leadershipEpoch = 0;
   /** The Git revision the manifests in force were read at (as of the last directory read). */
   private revision: string | null = null;
+  /** Keys an instance event queued after refreshing what they need: their next reconcile plans from the cache. */
+  private readonly fromCache = new Set<string>();
+  private readonly waiters = new ReconcileWaiters();
+  /** Instance reads by events while a resync reads AWS: fresher than its snapshot, so applied over it. */
+  private readsDuringResync: InstancesRead[] | undefined;
+  private cacheReady: () => void = () => undefined;
+  private readonly cached = new Promise<void>((resolve) => {
+    this.cacheReady = resolve;
+  });
 
   constructor(private readonly deps: ControllerDeps) {
     this.tracker = new ManifestTracker({
@@ -132,9 +144,76 @@ export class Controller {
     tick();
   }
 
+  /** Whether the cache holds this instance (a poll need not read it again). */
+  knowsInstance(instanceId: string): boolean {
+    return this.cache?.view().instances.has(instanceId) ?? false;
+  }
+
+  /** Resolves once the first full read of AWS is done: instance events need a snapshot to be judged against. */
+  whenCached(): Promise<void> {
+    return this.cached;
+  }
+
+  /**
+   * Instances changed (an event, a poll): reads them by ID (one call per hundred, and their associations), takes
+   * them into the cache, and reconciles the manifests and composites they concern, from the cache. Resolves when
+   * those reconciles are done, saying for each instance how it ended. Throws when the instances cannot be read.
+   */
+  async instancesChanged(instanceIds: readonly string[]): Promise<Map<string, InstanceHandling>> {
+    const cache = this.cache;
+    const handled = new Map<string, InstanceHandling>();
+    if (cache === undefined || this.abort.signal.aborted) {
+      for (const id of instanceIds) handled.set(id, "notReady");
+      return handled;
+    }
+    const read = await readInstancesById(this.deps.ec2, instanceIds);
+    // A pending instance cannot take a profile yet; it stays out of the cache until it runs (the caller retries).
+    const pending = new Set(read.instances.filter((i) => i.state === "pending").map((i) => i.id));
+    const settled: InstancesRead = {
+      ids: read.ids.filter((id) => !pending.has(id)),
+      instances: read.instances.filter((instance) => !pending.has(instance.id)),
+      associations: read.associations.filter((association) => !pending.has(association.instanceId)),
+    };
+    cache.takeInstances(settled.ids, settled.instances, settled.associations);
+    // A resync reading AWS right now may have read these instances before this did: its cache gets them too.
+    this.readsDuringResync?.push(settled);
+    const concerning = unitsConcerning(cache.view(), this.tracker.manifests().inForce, settled.ids);
+    const outcomes = await this.reconcileFromCache(new Set([...concerning.values()].flat()));
+    const present = new Set(cache.view().instances.keys());
+    for (const id of read.ids) {
+      const units = concerning.get(id) ?? [];
+      if (pending.has(id)) handled.set(id, "pending");
+      else if (!present.has(id)) handled.set(id, "gone");
+      else if (units.length === 0) handled.set(id, "unneeded");
+      else handled.set(id, units.every((unit) => outcomes.get(unit) === true) ? "converged" : "failed");
+    }
+    return handled;
+  }
+
+  /** Queues these keys to be reconciled from the cache (not from a resync's plan), and waits for them. */
+  private async reconcileFromCache(keys: ReadonlySet<string>): Promise<Map<string, boolean>> {
+    const all = new Set(keys);
+    // A resync's plan of these keys (or of their group) predates the read: they are planned afresh.
+    const planned = this.planned;
+    if (planned !== undefined)
+      for (const key of keys)
+        for (const unit of planned.groups.get(key) ?? []) {
+          planned.groups.delete(unit);
+          all.add(unit);
+        }
+    const waits = [...all].map(async (key) => {
+      this.fromCache.add(key);
+      const done = this.waiters.next(key);
+      this.queue.add(key);
+      return [key, await done] as const;
+    });
+    return new Map(await Promise.all(waits));
+  }
+
   /** Stops taking work; lets the AWS calls in flight finish. */
   async stop(): Promise<void> {
     this.abort.abort();
+    this.waiters.releaseAll();
     if (this.resyncTimer !== undefined) clearTimeout(this.resyncTimer);
     await this.queue.shutDown();
     await this.resyncing?.catch(() => undefined);
@@ -192,10 +271,13 @@ export class Controller {
     const version = this.manifestsVersion;
     const manifests = this.tracker.manifests();
     let pass;
+    const readsMeanwhile: InstancesRead[] = [];
+    this.readsDuringResync = readsMeanwhile;
     try {
       pass = await this.deps.engine.run({ manifests, execute: false });
       this.deps.status.setNotice("AwsUnavailable", undefined);
     } catch (error) {
+      this.readsDuringResync = undefined;
       this.deps.logger.error({ err: error }, "resync could not read AWS; will retry at the next resync");
       this.deps.status.setNotice(
         "AwsUnavailable",
@@ -204,7 +286,10 @@ export class Controller {
       return;
     }
     if (epoch !== this.leadershipEpoch) return;
+    for (const read of readsMeanwhile) pass.state.takeInstances(read.ids, read.instances, read.associations);
+    this.readsDuringResync = undefined;
     this.cache = pass.state;
+    this.cacheReady();
     const cache = pass.state;
     const plan = pass.plan;
     this.deps.status.setInstanceExplainer((instanceId) =>
@@ -268,6 +353,8 @@ export class Controller {
     const changed = new Set(read.changed);
     if (read.liftedHold)
       for (const name of status.names()) if (this.tracker.inForce(name) === undefined) changed.add(name);
+    // A changed manifest may select instances the cache never read: its reconcile reads them afresh.
+    for (const name of changed) this.fromCache.delete(name);
     if (changed.size > 0) {
       this.manifestsVersion += 1;
       this.planned = undefined;
@@ -309,6 +396,7 @@ export class Controller {
     const reconcileId = randomUUID().slice(0, 8);
     const logger = this.deps.logger.child({ manifest: key, reconcileId });
     const started = Date.now();
+    const ended = this.waiters.started(key);
     let end: ReconcileEnd;
     try {
       end = await this.reconcileKey(key, reconcileId, logger, started);
@@ -316,6 +404,7 @@ export class Controller {
       logger.error({ err: error }, "reconcile failed");
       end = { kind: "crashed", error };
     }
+    ended(succeeded(end));
     this.observe(end, logger, Date.now() - started);
     if (end.kind !== "notReady" && this.firstPass?.delete(key) === true && this.firstPass.size === 0)
       this.ready = true;
@@ -336,12 +425,15 @@ export class Controller {
     // What this reconcile works from; null for a removed manifest, so that a reconcile of its removal still in
     // flight when the manifest comes back cannot pass for a reconcile of the new version.
     const generation = this.tracker.inForce(key)?.generation ?? null;
-    const taken = this.takePlanned(key);
+    // Queued by an instance event: the cache was refreshed for it after any resync plan was made.
+    const eventRefreshed = this.fromCache.delete(key);
+    const taken = eventRefreshed ? undefined : this.takePlanned(key);
     if (taken === "taken") return { kind: "covered" };
     const planned = taken?.plan;
+    const fromCache = eventRefreshed || planned !== undefined;
     const pass = await this.deps.engine.run({
       manifests: this.tracker.manifests(),
-      source: planned === undefined ? cachedWithFreshInstances(cache, this.deps.ec2) : cached(cache),
+      source: fromCache ? cached(cache) : cachedWithFreshInstances(cache, this.deps.ec2),
       focus: taken?.focus ?? new Set([key]),
       ...(planned === undefined ? {} : { planned }),
       execute: true,
@@ -403,6 +495,20 @@ export class Controller {
     if (result.status === "failed")
       for (const error of result.errors) logger.warn({ result: "failed" }, error);
   }
+}
+
+/**
+ * How an instance event's instance ended: converged (every unit it concerns reconciled), unneeded (no manifest
+ * selects it, it holds no profile of rolecall's), gone (terminated, or no longer exists), pending (not running
+ * yet: retry), failed (a unit failed in a way worth retrying), notReady (no snapshot yet).
+ */
+export type InstanceHandling = "converged" | "unneeded" | "gone" | "pending" | "failed" | "notReady";
+
+/** Whether a reconcile leaves nothing to retry soon (a permanent failure waits for a change, as the queue does). */
+function succeeded(end: ReconcileEnd): boolean {
+  if (end.kind === "notReady" || end.kind === "crashed") return false;
+  if (end.kind !== "reconciled") return true;
+  return !(end.result.status === "failed" && end.result.retryable);
 }
 
 function logOutcome(logger: Logger, outcome: ActionOutcome): void {

@@ -64,6 +64,26 @@ export class SnapshotWriter {
     for (const [id, association] of fresh.associations) this.associations.set(id, association);
   }
 
+  /**
+   * Takes a few instances read by ID: each replaces what the cache knew of it, and one that is terminated or no
+   * longer exists leaves the cache (with its association).
+   */
+  takeInstances(
+    ids: readonly string[],
+    instances: readonly ObservedInstance[],
+    associations: readonly ObservedAssociation[],
+  ): void {
+    const next = new Map(this.instances);
+    for (const id of ids) {
+      next.delete(id);
+      this.associations.delete(id);
+    }
+    for (const instance of instances) if (instance.state !== "terminated") next.set(instance.id, instance);
+    for (const association of associations)
+      if (next.has(association.instanceId)) this.associations.set(association.instanceId, association);
+    this.instances = next;
+  }
+
   policy(name: string): ObservedPolicy | undefined {
     return lookup.policyNamed(this.view(), name);
   }

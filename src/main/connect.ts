@@ -13,6 +13,8 @@ export interface Cloud {
   readonly iam: AwsCaller;
   readonly ec2: AwsCaller;
   readonly partition: string;
+  /** The region EC2 is read in (instance events from other regions are not this daemon's). */
+  readonly region: string;
 }
 
 export function awsSettingsFrom(config: EngineConfig): AwsSettings {
@@ -45,10 +47,11 @@ export async function connect(
     return {
       ...createCallers(sim, settings, observer, logger.child({ component: "aws" })),
       partition: "aws",
+      region: "us-east-1",
     };
   }
   const aws = await connectToAws(settings, observer, logger.child({ component: "aws" }));
-  return { iam: aws.iam, ec2: aws.ec2, partition: aws.partition };
+  return { iam: aws.iam, ec2: aws.ec2, partition: aws.partition, region: aws.region };
 }
 
 /** The engine over a cloud, as plan, apply and the daemon use it. */

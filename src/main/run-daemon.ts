@@ -9,6 +9,7 @@ import { WebhookNotifier } from "../notify/webhook-notifier.js";
 import { StatusStore } from "../status/status-store.js";
 import { connect, createEngine, type Cloud } from "./connect.js";
 import { setUpLeadership, type Leadership } from "./leadership.js";
+import { instanceWatch, type InstanceWatch } from "./instance-events.js";
 
 /** How long shutdown may take before the process exits anyway (SIGTERM must end it within 10 s). */
 const shutdownDeadlineMs = 9000;
@@ -54,6 +55,7 @@ export async function runDaemon(config: RunConfig): Promise<void> {
       logger.warn({ err: error, component: "watcher" }, "file watcher error");
     },
   );
+  const instances = instanceWatch(config, { cloud, controller, metrics, status, logger });
   const server = buildServer({
     status,
     isReady: () => controller.isReady(),
@@ -68,7 +70,7 @@ export async function runDaemon(config: RunConfig): Promise<void> {
     if (lifecycle.stopping) return;
     lifecycle.stopping = true;
     notifier.stop();
-    await stopGracefully(signal, logger, { watcher, cloud, controller, server, leadership });
+    await stopGracefully(signal, logger, { watcher, instances, cloud, controller, server, leadership });
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
@@ -79,6 +81,7 @@ export async function runDaemon(config: RunConfig): Promise<void> {
   watcher.start();
   controller.start();
   leadership?.start();
+  instances.start();
 }
 
 /** Every status event goes to every --notify-url receiver, queued: reconciling never waits for a receiver. */
@@ -139,6 +142,7 @@ async function stopGracefully(
   logger: Logger,
   parts: {
     readonly watcher: ManifestWatcher;
+    readonly instances: InstanceWatch;
     readonly cloud: Cloud;
     readonly controller: Controller;
     readonly server: { close(): Promise<unknown> };
@@ -151,6 +155,7 @@ async function stopGracefully(
     process.exit(1);
   }, shutdownDeadlineMs).unref();
   await parts.watcher.close();
+  parts.instances.stop();
   parts.cloud.iam.stop();
   parts.cloud.ec2.stop();
   await parts.controller.stop();

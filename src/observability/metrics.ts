@@ -93,6 +93,31 @@ export class Metrics implements CallObserver {
     registers: [this.registry],
   });
 
+  readonly instanceEventsReceived = new Counter({
+    name: "rolecall_instance_events_received_total",
+    help: "Messages received from the instance-events queue, by type (state-change, tag-change, other-region, unknown, unparseable).",
+    labelNames: ["type"] as const,
+    registers: [this.registry],
+  });
+  readonly instanceEventsHandled = new Counter({
+    name: "rolecall_instance_events_handled_total",
+    help: "Instance events handled, by outcome (converged, unneeded, gone, pending, ignored: deleted; retried: left for redelivery).",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly instanceEventLatency = new Histogram({
+    name: "rolecall_instance_event_to_converged_seconds",
+    help: "From an instance event reaching the queue to its instance holding the profile it should.",
+    buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 120, 300],
+    registers: [this.registry],
+  });
+  readonly instanceEventsQueueErrors = new Counter({
+    name: "rolecall_instance_events_queue_errors_total",
+    help: "Failed reads of the instance-events queue, by error code.",
+    labelNames: ["code"] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

@@ -87,12 +87,17 @@ export const implied: ReadonlyMap<string, string> = new Map([
   ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"],
 ]);
 
+/** Operations IAM authorizes as another action: SQS's batch calls need the permission of their single form. */
+export const authorizedAs: ReadonlyMap<string, string> = new Map([
+  ["sqs:DeleteMessageBatch", "sqs:DeleteMessage"],
+]);
+
 /** Operations sent only with --permissions-boundary: the policy for running without it need not allow them. */
 export const boundaryOnly: ReadonlySet<string> = new Set(["iam:PutRolePermissionsBoundary"]);
 
 /** What a controller policy must allow: the scanned operations and what they imply, for one way of running. */
 export function neededOperations(withBoundary: boolean): Set<string> {
-  const sent = [...scan.operations.keys()];
+  const sent = [...scan.operations.keys()].map((operation) => authorizedAs.get(operation) ?? operation);
   const impliedBySent = sent.flatMap((operation) => {
     const extra = implied.get(operation);
     return extra === undefined ? [] : [extra];

@@ -15,6 +15,8 @@ export const foreignProfile = `arn:aws:iam::${account}:instance-profile/legacy-a
 export const instance = `arn:aws:ec2:eu-west-1:${account}:instance/i-0123456789abcdef0`;
 /** The lease table of leader election (--lease-table), as deploy/aws/lease-table.yaml names it. */
 export const leaseTable = `arn:aws:dynamodb:eu-west-1:${account}:table/rolecall-lease`;
+/** The queue of deploy/aws/instance-events.yaml, which the controller policies name. */
+export const eventsQueue = `arn:aws:sqs:eu-west-1:${account}:rolecall-instance-events`;
 export const ownershipTag = { [`aws:RequestTag/${ownershipTagKeys.managedBy}`]: managedByValue };
 
 /** How rolecall runs: with --permissions-boundary every role it touches carries the boundary. */
@@ -90,6 +92,8 @@ const requestsOf: Readonly<Record<string, Requests>> = {
   ],
   "dynamodb:GetItem": on(leaseTable),
   "dynamodb:PutItem": on(leaseTable),
+  "sqs:ReceiveMessage": on(eventsQueue),
+  "sqs:DeleteMessage": on(eventsQueue),
   "ec2:DisassociateIamInstanceProfile": () => [
     { action: "", resource: instance, context: { "ec2:InstanceProfile": ownProfile } },
     { action: "", resource: instance, context: { "ec2:InstanceProfile": foreignProfile } },

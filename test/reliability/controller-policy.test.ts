@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { managedByValue, ownershipTagKeys } from "../../src/desired/ownership.js";
 import { isAllowed } from "../support/iam-evaluator.js";
 import { neededOperations, scan } from "./adapter-operations.js";
-import { adapterRequests, foreignProfile, instance, ownProfile } from "./adapter-requests.js";
+import { adapterRequests, eventsQueue, foreignProfile, instance, ownProfile } from "./adapter-requests.js";
 import {
   boundaryArnPattern,
   grantOf,
@@ -64,7 +64,7 @@ describe("the scan of the adapters", () => {
     for (const [operation, files] of scan.operations)
       for (const file of files) expect(file, operation).toMatch(/^src\/aws\//);
     expect(new Set([...scan.operations.keys()].map((operation) => operation.split(":")[0]))).toEqual(
-      new Set(["iam", "ec2", "dynamodb"]),
+      new Set(["iam", "ec2", "dynamodb", "sqs"]),
     );
   });
 });
@@ -91,7 +91,7 @@ describe.each(forms)("$file", ({ file, withBoundary }) => {
         ),
       ).toEqual([]);
       for (const action of list(statement.Action))
-        expect(action, statement.Sid).toMatch(/^(iam|ec2|dynamodb):[A-Z][A-Za-z]+$/);
+        expect(action, statement.Sid).toMatch(/^(iam|ec2|dynamodb|sqs):[A-Z][A-Za-z]+$/);
       expect(list(statement.Resource).length, statement.Sid).toBeGreaterThan(0);
     }
     expect(new Set(allowedActions).size, "each action granted by one statement").toBe(allowedActions.length);
@@ -186,6 +186,21 @@ describe.each(forms)("$file", ({ file, withBoundary }) => {
     expect(onTable("dynamodb:DeleteItem", ownTable), "deleting the lease").toBe(false);
     expect(onTable("dynamodb:DeleteTable", ownTable), "deleting the table").toBe(false);
     expect(onTable("dynamodb:Scan", ownTable)).toBe(false);
+  });
+
+  it("reads and deletes messages of the instance-events queue only, and sends none", () => {
+    const identity = { identity: [policy] };
+    const sqs = (action: string, resource: string) => isAllowed(identity, { action, resource, context: {} });
+    expect(sqs("sqs:ReceiveMessage", eventsQueue)).toBe(true);
+    expect(sqs("sqs:DeleteMessage", eventsQueue)).toBe(true);
+    expect(sqs("sqs:ReceiveMessage", eventsQueue.replace("rolecall-instance-events", "payments"))).toBe(
+      false,
+    );
+    expect(sqs("sqs:ReceiveMessage", `${eventsQueue}-dlq`), "the dead-letter queue is for people").toBe(
+      false,
+    );
+    for (const action of ["sqs:SendMessage", "sqs:PurgeQueue", "sqs:DeleteQueue", "sqs:SetQueueAttributes"])
+      expect(sqs(action, eventsQueue), action).toBe(false);
   });
 
   it("scopes the EC2 association calls to instances, and hands instances only rolecall's profiles", () => {

@@ -29,6 +29,7 @@ function instanceFields(store: Ec2Store): FieldReader<InstanceRecord> {
     if (name === "instance-id") return (instance) => [instance.id];
     if (name === "instance-state-name") return (instance) => [instance.state];
     if (name === "tag-key") return (instance) => [...instance.tags.keys()];
+    if (name === "launch-time") return (instance) => [instance.launchTime.toISOString()];
     if (name === "iam-instance-profile.arn") {
       return (instance) => {
         const association = store.associationOf(instance.id);
