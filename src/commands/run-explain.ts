@@ -1,3 +1,4 @@
+import type { Ec2Caller } from "../aws/region-router.js";
 import type { AwsCaller } from "../aws/aws-caller.js";
 import { describeAssociations, describeInstances } from "../aws/ec2-read.js";
 import { readPolicy } from "../aws/iam-read.js";
@@ -39,7 +40,7 @@ export async function runExplain(config: ExplainConfig): Promise<void> {
 }
 
 /** The instance, read by its ID when the pass did not read it (no manifest selects it, no profile of ours). */
-async function withInstance(snapshot: Snapshot, ec2: AwsCaller, instanceId: string): Promise<Snapshot> {
+async function withInstance(snapshot: Snapshot, ec2: Ec2Caller, instanceId: string): Promise<Snapshot> {
   if (snapshot.instances.has(instanceId)) return snapshot;
   const found = (await describeInstances(ec2, [{ Name: "instance-id", Values: [instanceId] }])).instances;
   const associations = await describeAssociations(ec2, [instanceId]);

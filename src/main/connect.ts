@@ -1,3 +1,4 @@
+import type { Ec2Caller } from "../aws/region-router.js";
 import { AwsActionExecutor } from "../aws/aws-action-executor.js";
 import type { AwsCaller } from "../aws/aws-caller.js";
 import { connectToAws, createCallers } from "../aws/aws-clients.js";
@@ -11,7 +12,7 @@ import type { Logger } from "../observability/logger.js";
 /** What a command or the daemon talks to: one caller per service, and the partition ARNs are built in. */
 export interface Cloud {
   readonly iam: AwsCaller;
-  readonly ec2: AwsCaller;
+  readonly ec2: Ec2Caller;
   readonly partition: string;
 }
 
