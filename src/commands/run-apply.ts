@@ -1,5 +1,7 @@
-import type { PassResult } from "../engine/engine.js";
+import type { Engine, ManifestsInForce, PassResult } from "../engine/engine.js";
+import type { Logger } from "../observability/logger.js";
 import { formatManifestError } from "../manifest/manifest-error.js";
+import type { CallCounter } from "../aws/call-observer.js";
 import { exitCodes } from "./exit-codes.js";
 import type { PassConfig } from "../config/options.js";
 import { callSummary, passJson, renderOutcomeLine } from "./render.js";
@@ -8,15 +10,20 @@ import { manifestsOf, prepareRun } from "./prepare-run.js";
 /** Passes after the first, for manifests whose failures were transient (throttling, propagation, races). */
 const maxPasses = 3;
 
-export async function runApply(options: PassConfig): Promise<void> {
-  const started = Date.now();
-  const { set, calls, engine, logger } = await prepareRun(options);
-  const text = options.output === "text";
-  if (text) for (const error of set.errors) process.stdout.write(`invalid: ${formatManifestError(error)}\n`);
+/**
+ * apply's passes: executed, and run again (up to maxPasses in all) while some failures were transient. `write`
+ * gets the text lines (outcomes, retries) for text output.
+ */
+export async function applyWithRetries(
+  engine: Engine,
+  manifests: ManifestsInForce,
+  logger: Logger,
+  write?: (line: string) => void,
+): Promise<PassResult> {
   let pass: PassResult | undefined;
-  for (let attempt = 1; attempt <= maxPasses; attempt += 1) {
+  for (let attempt = 1; ; attempt += 1) {
     pass = await engine.run({
-      manifests: manifestsOf(set),
+      manifests,
       execute: true,
       hooks: {
         onAction: (manifest, outcome) => {
@@ -29,34 +36,36 @@ export async function runApply(options: PassConfig): Promise<void> {
             },
             outcome.description,
           );
-          if (text) process.stdout.write(renderOutcomeLine(manifest, outcome) + "\n");
+          write?.(renderOutcomeLine(manifest, outcome) + "\n");
         },
       },
     });
-    if (
-      ![...pass.results, ...pass.composites].some((result) => result.status === "failed" && result.retryable)
-    )
-      break;
-    if (text && attempt < maxPasses)
-      process.stdout.write(
-        `retrying: some changes failed transiently (pass ${attempt + 1} of ${maxPasses})\n`,
-      );
+    const retryable = [...pass.results, ...pass.composites].some(
+      (result) => result.status === "failed" && result.retryable,
+    );
+    if (!retryable || attempt >= maxPasses) return pass;
+    write?.(`retrying: some changes failed transiently (pass ${attempt + 1} of ${maxPasses})\n`);
   }
-  if (pass === undefined) return;
+}
+
+export async function runApply(options: PassConfig): Promise<void> {
+  if (options.targets !== undefined) {
+    const { runTargets } = await import("./run-targets.js");
+    return runTargets({ ...options, targets: options.targets }, true);
+  }
+  const started = Date.now();
+  const { set, calls, engine, logger } = await prepareRun(options);
+  const text = options.output === "text";
+  if (text) for (const error of set.errors) process.stdout.write(`invalid: ${formatManifestError(error)}\n`);
+  const pass = await applyWithRetries(
+    engine,
+    manifestsOf(set),
+    logger,
+    text ? (line) => process.stdout.write(line) : undefined,
+  );
   const seconds = (Date.now() - started) / 1000;
   if (text) {
-    for (const result of pass.results) {
-      for (const error of result.errors) process.stdout.write(`! ${result.manifest}: ${error}\n`);
-      for (const warning of result.warnings) process.stdout.write(`? ${result.manifest}: ${warning}\n`);
-      if (result.status === "drifted")
-        process.stdout.write(`~ ${result.manifest}: drifted (observe mode: nothing changed)\n`);
-    }
-    if (pass.plan.pruneSuspended !== undefined)
-      process.stdout.write(`removal held back: ${pass.plan.pruneSuspended.message}\n`);
-    const converged = pass.results.filter((result) => result.status === "converged").length;
-    process.stdout.write(
-      `${converged} of ${pass.results.length} manifest(s) converged in ${seconds.toFixed(1)} s; ${callSummary(calls)}\n`,
-    );
+    process.stdout.write(applySummaryText(pass, calls, seconds));
   } else {
     process.stdout.write(JSON.stringify(passJson(pass, set.errors, calls, true, seconds), null, 2) + "\n");
   }
@@ -64,4 +73,22 @@ export async function runApply(options: PassConfig): Promise<void> {
     set.errors.length > 0 ||
     [...pass.results, ...pass.composites].some((result) => result.status === "failed");
   process.exitCode = failed ? exitCodes.failure : exitCodes.ok;
+}
+
+/** After apply's outcome lines: errors, warnings and drift per manifest, held-back removal, the count. */
+export function applySummaryText(pass: PassResult, calls: CallCounter, seconds: number): string {
+  const lines: string[] = [];
+  for (const result of pass.results) {
+    for (const error of result.errors) lines.push(`! ${result.manifest}: ${error}`);
+    for (const warning of result.warnings) lines.push(`? ${result.manifest}: ${warning}`);
+    if (result.status === "drifted")
+      lines.push(`~ ${result.manifest}: drifted (observe mode: nothing changed)`);
+  }
+  if (pass.plan.pruneSuspended !== undefined)
+    lines.push(`removal held back: ${pass.plan.pruneSuspended.message}`);
+  const converged = pass.results.filter((result) => result.status === "converged").length;
+  lines.push(
+    `${converged} of ${pass.results.length} manifest(s) converged in ${seconds.toFixed(1)} s; ${callSummary(calls)}`,
+  );
+  return lines.map((line) => `${line}\n`).join("");
 }
