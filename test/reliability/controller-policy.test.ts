@@ -57,11 +57,15 @@ describe("the scan of the adapters", () => {
       "ec2:AssociateIamInstanceProfile",
     ])
       expect(scan.operations.has(operation), operation).toBe(true);
+    // STS only to check who a target's credentials belong to (which needs no permission).
+    expect([...scan.operations.keys()].filter((operation) => operation.startsWith("sts:"))).toEqual([
+      "sts:GetCallerIdentity",
+    ]);
     // Only the adapters talk to AWS.
     for (const [operation, files] of scan.operations)
       for (const file of files) expect(file, operation).toMatch(/^src\/aws\//);
     expect(new Set([...scan.operations.keys()].map((operation) => operation.split(":")[0]))).toEqual(
-      new Set(["iam", "ec2"]),
+      new Set(["iam", "ec2", "sts"]),
     );
   });
 });
@@ -88,7 +92,7 @@ describe.each(forms)("$file", ({ file, withBoundary }) => {
         ),
       ).toEqual([]);
       for (const action of list(statement.Action))
-        expect(action, statement.Sid).toMatch(/^(iam|ec2):[A-Z][A-Za-z]+$/);
+        expect(action, statement.Sid).toMatch(/^(iam|ec2|sts):[A-Z][A-Za-z]+$/);
       expect(list(statement.Resource).length, statement.Sid).toBeGreaterThan(0);
     }
     expect(new Set(allowedActions).size, "each action granted by one statement").toBe(allowedActions.length);
@@ -166,6 +170,17 @@ describe.each(forms)("$file", ({ file, withBoundary }) => {
           /^(iam:(GetAccountAuthorizationDetails|ListInstanceProfiles|ListPolicies)|ec2:Describe\w+)$/,
         );
     }
+  });
+
+  it("assumes only controller roles (the template's path), in any target account", () => {
+    const assume = grantOf(policy, "sts:AssumeRole");
+    expect(list(assume?.Action)).toEqual(["sts:AssumeRole"]);
+    expect(list(assume?.Resource)).toEqual(["arn:aws:iam::*:role/rolecall-controller/*"]);
+    const request = (resource: string) => ({ action: "sts:AssumeRole", resource, context: {} });
+    expect(isAllowed({ identity: [policy] }, request("arn:aws:iam::111111111111:role/admin"))).toBe(false);
+    expect(isAllowed({ identity: [policy] }, request("arn:aws:iam::111111111111:role/rolecall/app"))).toBe(
+      false,
+    );
   });
 
   it("scopes the EC2 association calls to instances, and hands instances only rolecall's profiles", () => {
