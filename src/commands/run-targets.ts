@@ -11,7 +11,7 @@ import { applySummaryText, applyWithRetries } from "./run-apply.js";
 import { targetJson, targetsRunJson } from "./target-json.js";
 
 /**
- * plan or apply with --targets: the same pass per target, one after another (each with its own snapshot, plan,
+ * plan or apply with --targets: the same pass per target, side by side (each with its own snapshot, plan,
  * prune guard and calls); a target that cannot be reached is reported and the others go on.
  */
 export async function runTargets(
@@ -24,20 +24,18 @@ export async function runTargets(
   const { targets, outside } = await prepareTargets(config, calls, logger);
   const text = config.output === "text";
   if (text) for (const error of outside) process.stdout.write(`invalid: ${formatManifestError(error)}\n`);
-  const sections = [];
-  let failed = outside.length > 0;
-  let pending = false;
-  for (const world of targets) {
-    const targetStarted = Date.now();
-    if (text) process.stdout.write(`${headerOf(world)}\n`);
-    const pass = world.reach.ok ? await passOf(world, execute, logger, text) : undefined;
-    if (text) process.stdout.write(indent(textOf(world, pass, execute, (Date.now() - targetStarted) / 1000)));
-    sections.push(targetJson(world, pass, execute));
-    const units = pass === undefined ? [] : [...pass.results, ...pass.composites];
-    failed ||=
-      pass === undefined || world.set.errors.length > 0 || units.some((unit) => unit.status === "failed");
-    pending ||= units.some((unit) => unit.status === "pending");
-  }
+  // Targets are independent (own account, own rate limits): their passes run side by side, their output in order.
+  const runs = await Promise.all(targets.map((world) => runOne(world, execute, logger, text)));
+  const sections = runs.map((run) => run.section);
+  for (const run of runs) if (text) process.stdout.write(run.text);
+  const units = runs.flatMap((run) =>
+    run.pass === undefined ? [] : [...run.pass.results, ...run.pass.composites],
+  );
+  const failed =
+    outside.length > 0 ||
+    runs.some((run) => run.pass === undefined || run.world.set.errors.length > 0) ||
+    units.some((unit) => unit.status === "failed");
+  const pending = units.some((unit) => unit.status === "pending");
   const seconds = (Date.now() - started) / 1000;
   if (text)
     process.stdout.write(`${targets.length} target(s) in ${seconds.toFixed(1)} s; ${callSummary(calls)}\n`);
@@ -50,12 +48,30 @@ export async function runTargets(
       : exitCodes.ok;
 }
 
-function passOf(world: TargetWorld, execute: boolean, logger: Logger, text: boolean): Promise<PassResult> {
-  if (!world.reach.ok) throw new Error("unreachable target has no pass");
-  const manifests = manifestsOf(world.set);
-  if (!execute) return world.reach.engine.run({ manifests, execute: false });
-  const write = text ? (line: string) => process.stdout.write(`  ${line}`) : undefined;
-  return applyWithRetries(world.reach.engine, manifests, logger.child({ target: world.spec.name }), write);
+/** One target's pass (none when it cannot be reached), its JSON section and its text block. */
+async function runOne(world: TargetWorld, execute: boolean, logger: Logger, text: boolean) {
+  const started = Date.now();
+  const lines: string[] = [];
+  let pass: PassResult | undefined;
+  if (world.reach.ok) {
+    const manifests = manifestsOf(world.set);
+    const write = text ? (line: string) => lines.push(line) : undefined;
+    pass = execute
+      ? await applyWithRetries(
+          world.reach.engine,
+          manifests,
+          logger.child({ target: world.spec.name }),
+          write,
+        )
+      : await world.reach.engine.run({ manifests, execute: false });
+  }
+  const body = lines.join("") + textOf(world, pass, execute, (Date.now() - started) / 1000);
+  return {
+    world,
+    pass,
+    section: targetJson(world, pass, execute),
+    text: `${headerOf(world)}\n${indent(body)}`,
+  };
 }
 
 function headerOf(world: TargetWorld): string {
