@@ -179,6 +179,39 @@ describe("targets: many accounts and regions against moto_server", () => {
     expect(await found(() => dev.iam.send(new GetRoleCommand({ RoleName: "rolecall-web" })))).toBe(true);
   }, 60_000);
 
+  it("explain finds an instance in the target and region that hold it; run refuses --targets", async () => {
+    const explain = await runCliOnMoto(moto, [
+      "explain",
+      "--instance",
+      instances.devWeb ?? "",
+      "--manifests",
+      root,
+      "--targets",
+      targetsFile,
+      "--output",
+      "json",
+    ]);
+    // Not in prod's regions: explained in dev, where web now is. The unreachable target makes the exit status 1.
+    expect(explain.code).toBe(1);
+    expect(JSON.parse(explain.stdout)).toMatchObject({
+      target: "dev",
+      instance: instances.devWeb,
+      manifests: [{ name: "web", mode: "enforce" }],
+      profile: { held: "rolecall-web", wanted: "rolecall-web" },
+    });
+    const run = await runCliOnMoto(moto, [
+      "run",
+      "--manifests",
+      root,
+      "--targets",
+      targetsFile,
+      "--port",
+      "0",
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("run --targets is not supported yet");
+  }, 60_000);
+
   it("a file outside every target's directory is an error and holds back every removal", async () => {
     await writeFile(
       path.join(root, "stray.yaml"),
