@@ -29,7 +29,7 @@ export async function runExplain(config: ExplainConfig): Promise<void> {
     process.exitCode = exitCodes.failure;
     return;
   }
-  process.stdout.write(found.text);
+  process.stdout.write(config.output === "json" ? `${JSON.stringify(found.json, null, 2)}\n` : found.text);
   process.exitCode = set.errors.length > 0 ? exitCodes.failure : exitCodes.ok;
 }
 

@@ -7,7 +7,7 @@ import { createLogger, type Logger } from "../observability/logger.js";
 import { exitCodes } from "./exit-codes.js";
 import { manifestsOf } from "./prepare-run.js";
 import { callSummary, renderPlanText } from "./render.js";
-import { applySummaryText, applyWithRetries } from "./run-apply.js";
+import { applySummaryText, applyWithRetries } from "./apply-pass.js";
 import { targetJson, targetsRunJson } from "./target-json.js";
 
 /**
@@ -25,7 +25,8 @@ export async function runTargets(
   const text = config.output === "text";
   if (text) for (const error of outside) process.stdout.write(`invalid: ${formatManifestError(error)}\n`);
   // Targets are independent (own account, own rate limits): their passes run side by side, their output in order.
-  const runs = await Promise.all(targets.map((world) => runOne(world, execute, logger, text)));
+  const unreachable = namesInUnreachableTargets(targets);
+  const runs = await Promise.all(targets.map((world) => runOne(world, unreachable, execute, logger, text)));
   const sections = runs.map((run) => run.section);
   for (const run of runs) if (text) process.stdout.write(run.text);
   const units = runs.flatMap((run) =>
@@ -49,12 +50,19 @@ export async function runTargets(
 }
 
 /** One target's pass (none when it cannot be reached), its JSON section and its text block. */
-async function runOne(world: TargetWorld, execute: boolean, logger: Logger, text: boolean) {
+async function runOne(
+  world: TargetWorld,
+  unreachable: ReadonlySet<string>,
+  execute: boolean,
+  logger: Logger,
+  text: boolean,
+) {
   const started = Date.now();
   const lines: string[] = [];
   let pass: PassResult | undefined;
   if (world.reach.ok) {
-    const manifests = manifestsOf(world.set);
+    const own = manifestsOf(world.set);
+    const manifests = { ...own, protectedNames: new Set([...own.protectedNames, ...unreachable]) };
     const write = text ? (line: string) => lines.push(line) : undefined;
     pass = execute
       ? await applyWithRetries(
@@ -72,6 +80,21 @@ async function runOne(world: TargetWorld, execute: boolean, logger: Logger, text
     section: targetJson(world, pass, execute),
     text: `${headerOf(world)}\n${indent(body)}`,
   };
+}
+
+/**
+ * Manifests of targets that cannot be reached this run: a manifest just moved into such a target is not removed
+ * from its old one, so a failure in one target never takes access away through another.
+ */
+function namesInUnreachableTargets(targets: readonly TargetWorld[]): ReadonlySet<string> {
+  return new Set(
+    targets
+      .filter((world) => !world.reach.ok)
+      .flatMap((world) => [
+        ...world.set.manifests.map((manifest) => manifest.name),
+        ...world.set.invalidNames,
+      ]),
+  );
 }
 
 function headerOf(world: TargetWorld): string {

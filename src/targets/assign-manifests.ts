@@ -2,7 +2,6 @@ import path from "node:path";
 import type { ManifestFileInput } from "../manifest/examine-file.js";
 import { fileError, type ManifestError } from "../manifest/manifest-error.js";
 import type { TargetSpec } from "./target-spec.js";
-import { directoriesOverlap } from "./targets-file.js";
 
 export interface ManifestAssignment {
   /** Each target's files, by target name (every target has an entry, possibly empty). */
@@ -39,8 +38,5 @@ export function assignManifests(
 }
 
 function holds(directory: string, relativeFile: string): boolean {
-  return (
-    directory === "" ||
-    (relativeFile.startsWith(`${directory}/`) && directoriesOverlap(directory, relativeFile))
-  );
+  return directory === "" || relativeFile.startsWith(`${directory}/`);
 }

@@ -179,6 +179,16 @@ describe("targets: many accounts and regions against moto_server", () => {
     expect(await found(() => dev.iam.send(new GetRoleCommand({ RoleName: "rolecall-web" })))).toBe(true);
   }, 60_000);
 
+  it("a manifest moved into an unreachable target is not removed from its old one", async () => {
+    await rename(path.join(root, "dev", "api.yaml"), path.join(root, "broken", "api.yaml"));
+    const { code, json } = await apply();
+    expect(code).toBe(1);
+    expect(json.awsCalls.mutating).toBe(0);
+    expect(await profilesByInstance(dev.ec2)).toMatchObject({ [instances.devApi ?? ""]: "rolecall-api" });
+    expect(await found(() => dev.iam.send(new GetRoleCommand({ RoleName: "rolecall-api" })))).toBe(true);
+    await rename(path.join(root, "broken", "api.yaml"), path.join(root, "dev", "api.yaml"));
+  }, 60_000);
+
   it("explain finds an instance in the target and region that hold it; run refuses --targets", async () => {
     const explain = await runCliOnMoto(moto, [
       "explain",
