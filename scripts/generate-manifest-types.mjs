@@ -28,8 +28,20 @@ export async function generateManifestSources() {
   return { types, schemaModule };
 }
 
+export const targetsSchemaPath = new URL("../schemas/targets.schema.json", import.meta.url);
+export const targetsSchemaModulePath = new URL("../src/targets/generated/targets-schema.ts", import.meta.url);
+
+/** The Targets file's schema as a module, so loading a targets file needs no read of schemas/ at run time. */
+export async function generateTargetsSchemaModule() {
+  const schema = JSON.parse(await readFile(targetsSchemaPath, "utf8"));
+  const banner =
+    "/* Generated from schemas/targets.schema.json by `npm run gen:types`. Do not edit by hand. */";
+  return `${banner}\n\nexport const targetsSchema = ${JSON.stringify(schema, null, 2)} as const;\n`;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { types, schemaModule } = await generateManifestSources();
   await writeFile(typesPath, types);
   await writeFile(schemaModulePath, schemaModule);
+  await writeFile(targetsSchemaModulePath, await generateTargetsSchemaModule());
 }

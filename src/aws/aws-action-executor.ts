@@ -1,3 +1,4 @@
+import type { Ec2Caller } from "./region-router.js";
 import type { Snapshot } from "../observed/snapshot.js";
 import type { Action, ActionKind } from "../plan/action.js";
 import type { ActionResponse } from "../plan/apply-action.js";
@@ -24,7 +25,7 @@ const handlers: HandlerGroup<ActionKind> = {
 export class AwsActionExecutor {
   constructor(
     private readonly iam: AwsCaller,
-    private readonly ec2: AwsCaller,
+    private readonly ec2: Ec2Caller,
     private readonly now: () => number = Date.now,
   ) {}
 

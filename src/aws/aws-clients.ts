@@ -35,17 +35,7 @@ export async function connectToAws(
   logger?: CallLogger,
   clock: Clock = systemClock,
 ): Promise<AwsConnection> {
-  const requestTimeoutMs = effectiveRequestTimeout(settings.requestTimeoutMs);
-  const common = {
-    maxAttempts: 1,
-    requestHandler: {
-      requestTimeout: requestTimeoutMs,
-      connectionTimeout: Math.min(5000, requestTimeoutMs),
-      // Without it the SDK only logs a warning when the timeout passes and keeps waiting, for ever on a
-      // connection that never answers.
-      throwOnRequestTimeout: true,
-    },
-  };
+  const common = sdkClientConfig(settings);
   const ec2Client = new EC2Client(common);
   let region: string;
   try {
@@ -61,6 +51,21 @@ export async function connectToAws(
     ...createCallers({ iam: iamClient, ec2: ec2Client }, settings, observer, logger, clock),
     region,
     partition: partitionOf(region),
+  };
+}
+
+/** What every SDK client rolecall makes shares: no SDK retries (rolecall retries by error kind), timeouts. */
+export function sdkClientConfig(settings: AwsSettings) {
+  const requestTimeoutMs = effectiveRequestTimeout(settings.requestTimeoutMs);
+  return {
+    maxAttempts: 1,
+    requestHandler: {
+      requestTimeout: requestTimeoutMs,
+      connectionTimeout: Math.min(5000, requestTimeoutMs),
+      // Without it the SDK only logs a warning when the timeout passes and keeps waiting, for ever on a
+      // connection that never answers.
+      throwOnRequestTimeout: true,
+    },
   };
 }
 
@@ -99,27 +104,31 @@ export function createCallers(
   logger?: CallLogger,
   clock: Clock = systemClock,
 ): { iam: AwsCaller; ec2: AwsCaller } {
-  const bucket = (limit: RateLimit) => new TokenBucket(limit.perSecond, limit.burst, clock);
   return {
-    iam: new AwsCaller(
-      "iam",
-      clients.iam,
-      bucket(settings.rateLimits.iam),
-      clock,
-      observer,
-      settings.retry,
-      logger,
-    ),
-    ec2: new AwsCaller(
-      "ec2",
-      clients.ec2,
-      bucket(settings.rateLimits.ec2),
-      clock,
-      observer,
-      settings.retry,
-      logger,
-    ),
+    iam: createCaller("iam", clients.iam, settings, observer, logger, clock),
+    ec2: createCaller("ec2", clients.ec2, settings, observer, logger, clock),
   };
+}
+
+/** One service's caller with a rate limit of its own: per account for IAM, per region for EC2. */
+export function createCaller(
+  service: "iam" | "ec2",
+  client: CommandSender,
+  settings: AwsSettings,
+  observer: CallObserver,
+  logger?: CallLogger,
+  clock: Clock = systemClock,
+): AwsCaller {
+  const limit: RateLimit = settings.rateLimits[service];
+  return new AwsCaller(
+    service,
+    client,
+    new TokenBucket(limit.perSecond, limit.burst, clock),
+    clock,
+    observer,
+    settings.retry,
+    logger,
+  );
 }
 
 /** SQS needs few calls (one long poll at a time, and the deletes): a budget of its own, never a flag. */

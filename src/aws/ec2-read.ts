@@ -1,3 +1,4 @@
+import type { Ec2Caller } from "./region-router.js";
 import {
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstancesCommand,
@@ -11,7 +12,6 @@ import {
   type ObservedAssociation,
   type ObservedInstance,
 } from "../observed/snapshot.js";
-import type { AwsCaller } from "./aws-caller.js";
 import { toTags } from "./iam-read.js";
 import { ec2Next, pages, withNextToken } from "./paginate.js";
 
@@ -28,7 +28,7 @@ export interface InstancesPage {
 }
 
 /** Every instance matching the filters, following every NextToken. */
-export async function describeInstances(ec2: AwsCaller, filters: Filter[]): Promise<InstancesPage> {
+export async function describeInstances(ec2: Ec2Caller, filters: Filter[]): Promise<InstancesPage> {
   const instances: ObservedInstance[] = [];
   let accountId: string | undefined;
   const listing = pages(
@@ -57,7 +57,7 @@ export async function describeInstances(ec2: AwsCaller, filters: Filter[]): Prom
 
 /** Current instance-profile associations (associating or associated), following every NextToken. */
 export async function describeAssociations(
-  ec2: AwsCaller,
+  ec2: Ec2Caller,
   instanceIds?: readonly string[],
 ): Promise<ObservedAssociation[]> {
   const filters: Filter[] = [{ Name: "state", Values: ["associating", "associated"] }];

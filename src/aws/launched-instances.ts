@@ -1,4 +1,4 @@
-import type { AwsCaller } from "./aws-caller.js";
+import type { Ec2Caller } from "./region-router.js";
 import { describeInstances, maxFilterValues } from "./ec2-read.js";
 
 const minuteMs = 60_000;
@@ -32,7 +32,7 @@ export function launchTimePrefixes(since: number, until: number): string[] {
  * fleet. EC2 has no "launched after" filter; wildcard prefixes of the launch time are its nearest equivalent.
  */
 export async function readLaunchedInstances(
-  ec2: AwsCaller,
+  ec2: Ec2Caller,
   since: number,
   until: number,
 ): Promise<{ id: string; state: string }[]> {

@@ -1,3 +1,4 @@
+import type { Ec2Caller } from "./region-router.js";
 import type { Filter } from "@aws-sdk/client-ec2";
 import pLimit from "p-limit";
 import type { DesiredAccess } from "../desired/desired-access.js";
@@ -26,7 +27,7 @@ import {
 
 export interface AwsReadClients {
   readonly iam: AwsCaller;
-  readonly ec2: AwsCaller;
+  readonly ec2: Ec2Caller;
   /** Parallel reads for the few per-resource follow-ups (tags). */
   readonly concurrency: number;
 }
@@ -176,7 +177,7 @@ function needsTags(
 
 /** Instances the manifests may select: narrowed by tag keys where that helps, plus instances named by ID. */
 async function readSelectedInstances(
-  ec2: AwsCaller,
+  ec2: Ec2Caller,
   manifests: readonly DesiredAccess[],
   alsoIds: readonly string[] = [],
 ): Promise<{ instances: ObservedInstance[]; accountId: string | undefined }> {
@@ -226,7 +227,7 @@ async function readSelectedInstances(
  * resyncs; IAM state comes from the cache, kept current by the executor's write-through.
  */
 export async function refreshInstances(
-  ec2: AwsCaller,
+  ec2: Ec2Caller,
   cached: Snapshot,
   manifests: readonly DesiredAccess[],
   alsoProfiles: readonly string[] = [],
@@ -267,7 +268,7 @@ export interface InstancesRead {
  * is used rather than InstanceIds, which fails the whole call with InvalidInstanceID.NotFound for one unknown ID.
  */
 export async function readInstancesById(
-  ec2: AwsCaller,
+  ec2: Ec2Caller,
   instanceIds: readonly string[],
 ): Promise<InstancesRead> {
   const ids = [...new Set(instanceIds)];

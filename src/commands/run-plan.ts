@@ -4,6 +4,10 @@ import { manifestsOf, prepareRun } from "./prepare-run.js";
 import { callSummary, passJson, renderPlanText } from "./render.js";
 
 export async function runPlan(options: PassConfig): Promise<void> {
+  if (options.targets !== undefined) {
+    const { runTargets } = await import("./run-targets.js");
+    return runTargets({ ...options, targets: options.targets }, false);
+  }
   const started = Date.now();
   const { set, calls, engine, source } = await prepareRun(options);
   const pass = await engine.run({ manifests: manifestsOf(set), execute: false });

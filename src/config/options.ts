@@ -33,6 +33,8 @@ export interface EngineConfig {
   permissionsBoundary?: string;
   /** The most managed policies one role may hold: the largest composite (AWS's quota). */
   maxPoliciesPerRole: number;
+  /** A Targets file: many accounts and regions; without it, one implicit target (the caller's account and region). */
+  targets?: string;
 }
 
 /** plan and apply. */
@@ -174,6 +176,11 @@ export const options = {
     )
       .env("ROLECALL_PERMISSIONS_BOUNDARY")
       .argParser(policyArn),
+  targets: () =>
+    new Option(
+      "--targets <file>",
+      "Targets file (kind: Targets): the accounts and regions to manage, each with a sub-directory of --manifests",
+    ).env("ROLECALL_TARGETS"),
   host: () =>
     new Option("--host <address>", "address the HTTP server listens on")
       .env("ROLECALL_HOST")
@@ -275,6 +282,7 @@ export function engineOptions(logLevelFallback: LogLevel): Option[] {
     options.readStrategy(),
     options.permissionsBoundary(),
     options.maxPoliciesPerRole(),
+    options.targets(),
   ];
 }
 

@@ -1,5 +1,5 @@
+import type { Ec2Caller } from "../aws/region-router.js";
 import { randomUUID } from "node:crypto";
-import type { AwsCaller } from "../aws/aws-caller.js";
 import type { CompileOptions } from "../desired/desired-access.js";
 import type { Engine } from "../engine/engine.js";
 import type { ActionOutcome } from "../engine/execute-plan.js";
@@ -39,7 +39,7 @@ export interface ControllerDeps {
   /** The one pass pipeline (its full read serves the resyncs). */
   readonly engine: Engine;
   /** For reading the instances of a manifest reconciled between resyncs. */
-  readonly ec2: AwsCaller;
+  readonly ec2: Ec2Caller;
   readonly status: StatusStore;
   readonly metrics: Metrics;
   readonly logger: Logger;

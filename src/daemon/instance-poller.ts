@@ -1,5 +1,5 @@
+import type { Ec2Caller } from "../aws/region-router.js";
 import { readLaunchedInstances } from "../aws/launched-instances.js";
-import type { AwsCaller } from "../aws/aws-caller.js";
 import type { Clock } from "../aws/clock.js";
 import type { Logger } from "../observability/logger.js";
 import type { InstanceHandling } from "./controller.js";
@@ -7,7 +7,7 @@ import { PendingInstances } from "./pending-instances.js";
 import { systemScheduler, type Scheduler } from "./work-queue.js";
 
 export interface PollerDeps {
-  readonly ec2: AwsCaller;
+  readonly ec2: Ec2Caller;
   readonly handle: (instanceIds: readonly string[]) => Promise<Map<string, InstanceHandling>>;
   /** Whether the cache already holds this instance (running or stopped): nothing new to look at. */
   readonly knows: (instanceId: string) => boolean;

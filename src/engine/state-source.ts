@@ -1,3 +1,4 @@
+import type { Ec2Caller } from "../aws/region-router.js";
 import type { AwsCaller } from "../aws/aws-caller.js";
 import {
   readFullSnapshot,
@@ -24,7 +25,7 @@ export interface StateSource {
 
 export interface ReadClients {
   readonly iam: AwsCaller;
-  readonly ec2: AwsCaller;
+  readonly ec2: Ec2Caller;
   readonly concurrency: number;
 }
 
@@ -70,7 +71,7 @@ function compositesOf(cache: SnapshotWriter, manifests: readonly DesiredAccess[]
  * holding their profiles): between resyncs, IAM comes from the cache and only EC2 changes behind rolecall's back
  * often enough to be worth a read.
  */
-export function cachedWithFreshInstances(cache: SnapshotWriter, ec2: AwsCaller): StateSource {
+export function cachedWithFreshInstances(cache: SnapshotWriter, ec2: Ec2Caller): StateSource {
   return {
     async read(inForce, focus) {
       const focused = inForce.filter((desired) => focus === undefined || focus.has(desired.manifest));

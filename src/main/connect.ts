@@ -1,3 +1,4 @@
+import type { Ec2Caller } from "../aws/region-router.js";
 import { AwsActionExecutor } from "../aws/aws-action-executor.js";
 import type { AwsCaller } from "../aws/aws-caller.js";
 import { connectToAws, createCallers } from "../aws/aws-clients.js";
@@ -11,7 +12,7 @@ import type { Logger } from "../observability/logger.js";
 /** What a command or the daemon talks to: one caller per service, and the partition ARNs are built in. */
 export interface Cloud {
   readonly iam: AwsCaller;
-  readonly ec2: AwsCaller;
+  readonly ec2: Ec2Caller;
   readonly partition: string;
   /** The region EC2 is read in (instance events from other regions are not this daemon's). */
   readonly region: string;
@@ -55,7 +56,7 @@ export async function connect(
 }
 
 /** The engine over a cloud, as plan, apply and the daemon use it. */
-export function createEngine(cloud: Cloud, config: EngineConfig): Engine {
+export function createEngine(cloud: Omit<Cloud, "region">, config: EngineConfig): Engine {
   return new Engine(
     new AwsActionExecutor(cloud.iam, cloud.ec2),
     freshRead(

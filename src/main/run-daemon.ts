@@ -16,6 +16,12 @@ const shutdownDeadlineMs = 9000;
 
 /** The daemon's composition root: config → logger, metrics, clients, controller, watcher, HTTP server. */
 export async function runDaemon(config: RunConfig): Promise<void> {
+  // Refused rather than ignored: a daemon that took the whole directory into one account would apply every
+  // target's manifests there.
+  if (config.targets !== undefined)
+    throw new Error(
+      "run --targets is not supported yet: use plan/apply --targets, or one daemon per account without it",
+    );
   const logger = createLogger(config.logLevel);
   const metrics = new Metrics();
   metrics.resyncInterval.set(config.resync / 1000);

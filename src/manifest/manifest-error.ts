@@ -32,6 +32,11 @@ export const manifestErrorCodes = [
   "ReservedName",
   "SymlinkOutsideRoot",
   "TooManyErrors",
+  "OutsideTargets",
+  "TargetsFileInvalid",
+  "DuplicateTargetName",
+  "OverlappingTargetDirectories",
+  "SharedTargetAccount",
 ] as const;
 export type ManifestErrorCode = (typeof manifestErrorCodes)[number];
 

@@ -13,27 +13,41 @@ export interface SchemaProblem {
   readonly message: string;
 }
 
-let compiled: ReturnType<typeof compileSchema> | undefined;
+/** A validator that explains its failures as SchemaProblems, for any of rolecall's schemas. */
+export type SchemaCheck<T> = (
+  value: unknown,
+) => { ok: true; value: T } | { ok: false; problems: SchemaProblem[] };
 
-function compileSchema() {
+/** Compiles a schema lazily (on first use) into a SchemaCheck; InstanceAccess and Targets share this. */
+export function schemaChecker<T>(schema: object): SchemaCheck<T> {
+  let compiled: ReturnType<Ajv["compile"]> | undefined;
+  return (value) => {
+    compiled ??= compileSchema(schema);
+    if (compiled(value)) return { ok: true, value: value as T };
+    const problems = (compiled.errors ?? []).flatMap((error) => {
+      const problem = describe(error);
+      return problem === undefined ? [] : [problem];
+    });
+    return { ok: false, problems: dedupe(problems) };
+  };
+}
+
+function compileSchema(schema: object) {
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
   // Editor conventions (VS Code, yaml-language-server) for friendlier messages; rolecall reads them too.
   ajv.addKeyword({ keyword: "patternErrorMessage", schemaType: "string" });
   ajv.addKeyword({ keyword: "errorMessage", schemaType: "string" });
-  return ajv.compile<InstanceAccess>(instanceAccessSchema);
+  return ajv.compile(schema);
 }
+
+const checkInstanceAccess = schemaChecker<InstanceAccess>(instanceAccessSchema);
 
 /** Validates one document against the InstanceAccess schema. */
 export function checkSchema(
   value: unknown,
 ): { ok: true; manifest: InstanceAccess } | { ok: false; problems: SchemaProblem[] } {
-  compiled ??= compileSchema();
-  if (compiled(value)) return { ok: true, manifest: value };
-  const problems = (compiled.errors ?? []).flatMap((error) => {
-    const problem = describe(error);
-    return problem === undefined ? [] : [problem];
-  });
-  return { ok: false, problems: dedupe(problems) };
+  const checked = checkInstanceAccess(value);
+  return checked.ok ? { ok: true, manifest: checked.value } : checked;
 }
 
 export function splitPointer(pointer: string): string[] {

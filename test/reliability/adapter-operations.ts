@@ -92,12 +92,23 @@ export const authorizedAs: ReadonlyMap<string, string> = new Map([
   ["sqs:DeleteMessageBatch", "sqs:DeleteMessage"],
 ]);
 
+/**
+ * Operations the SDK sends on rolecall's behalf, out of the scan's sight: with a Targets file, the credential
+ * provider of src/aws/target-connection.ts (fromTemporaryCredentials) assumes each target's role.
+ */
+export const sentBySdk: readonly string[] = ["sts:AssumeRole"];
+
+/** Operations AWS answers without any permission, so no policy needs to (or could usefully) name them. */
+export const needNoPermission: ReadonlySet<string> = new Set(["sts:GetCallerIdentity"]);
+
 /** Operations sent only with --permissions-boundary: the policy for running without it need not allow them. */
 export const boundaryOnly: ReadonlySet<string> = new Set(["iam:PutRolePermissionsBoundary"]);
 
 /** What a controller policy must allow: the scanned operations and what they imply, for one way of running. */
 export function neededOperations(withBoundary: boolean): Set<string> {
-  const sent = [...scan.operations.keys()].map((operation) => authorizedAs.get(operation) ?? operation);
+  const sent = [...scan.operations.keys(), ...sentBySdk]
+    .filter((operation) => !needNoPermission.has(operation))
+    .map((operation) => authorizedAs.get(operation) ?? operation);
   const impliedBySent = sent.flatMap((operation) => {
     const extra = implied.get(operation);
     return extra === undefined ? [] : [extra];

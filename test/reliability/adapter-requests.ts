@@ -35,6 +35,10 @@ const roleBoundary = ({ withBoundary }: Running): Record<string, string> =>
   withBoundary ? { "iam:PermissionsBoundary": boundaryArn } : {};
 
 const requestsOf: Readonly<Record<string, Requests>> = {
+  // A target's role, deployed with deploy/aws/rolecall-controller.yaml in the target's account.
+  "sts:AssumeRole": on(
+    "arn:aws:iam::111111111111:role/rolecall-controller/rolecall-RolecallControllerRole-1A2B3C",
+  ),
   "iam:GetAccountAuthorizationDetails": on("*"),
   "iam:ListInstanceProfiles": on("*"),
   "iam:ListPolicies": on("*"),

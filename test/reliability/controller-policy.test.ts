@@ -60,11 +60,15 @@ describe("the scan of the adapters", () => {
       "dynamodb:PutItem",
     ])
       expect(scan.operations.has(operation), operation).toBe(true);
+    // STS only to check who a target's credentials belong to (which needs no permission).
+    expect([...scan.operations.keys()].filter((operation) => operation.startsWith("sts:"))).toEqual([
+      "sts:GetCallerIdentity",
+    ]);
     // Only the adapters talk to AWS.
     for (const [operation, files] of scan.operations)
       for (const file of files) expect(file, operation).toMatch(/^src\/aws\//);
     expect(new Set([...scan.operations.keys()].map((operation) => operation.split(":")[0]))).toEqual(
-      new Set(["iam", "ec2", "dynamodb", "sqs"]),
+      new Set(["iam", "ec2", "dynamodb", "sqs", "sts"]),
     );
   });
 });
@@ -91,7 +95,7 @@ describe.each(forms)("$file", ({ file, withBoundary }) => {
         ),
       ).toEqual([]);
       for (const action of list(statement.Action))
-        expect(action, statement.Sid).toMatch(/^(iam|ec2|dynamodb|sqs):[A-Z][A-Za-z]+$/);
+        expect(action, statement.Sid).toMatch(/^(iam|ec2|dynamodb|sqs|sts):[A-Z][A-Za-z]+$/);
       expect(list(statement.Resource).length, statement.Sid).toBeGreaterThan(0);
     }
     expect(new Set(allowedActions).size, "each action granted by one statement").toBe(allowedActions.length);
@@ -201,6 +205,17 @@ describe.each(forms)("$file", ({ file, withBoundary }) => {
     );
     for (const action of ["sqs:SendMessage", "sqs:PurgeQueue", "sqs:DeleteQueue", "sqs:SetQueueAttributes"])
       expect(sqs(action, eventsQueue), action).toBe(false);
+  });
+
+  it("assumes only controller roles (the template's path), in any target account", () => {
+    const assume = grantOf(policy, "sts:AssumeRole");
+    expect(list(assume?.Action)).toEqual(["sts:AssumeRole"]);
+    expect(list(assume?.Resource)).toEqual(["arn:aws:iam::*:role/rolecall-controller/*"]);
+    const request = (resource: string) => ({ action: "sts:AssumeRole", resource, context: {} });
+    expect(isAllowed({ identity: [policy] }, request("arn:aws:iam::111111111111:role/admin"))).toBe(false);
+    expect(isAllowed({ identity: [policy] }, request("arn:aws:iam::111111111111:role/rolecall/app"))).toBe(
+      false,
+    );
   });
 
   it("scopes the EC2 association calls to instances, and hands instances only rolecall's profiles", () => {

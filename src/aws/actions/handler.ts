@@ -1,3 +1,4 @@
+import type { Ec2Caller } from "../region-router.js";
 import type { Snapshot } from "../../observed/snapshot.js";
 import type { Action, ActionKind } from "../../plan/action.js";
 import type { ActionResponse } from "../../plan/apply-action.js";
@@ -7,7 +8,7 @@ import type { CreatedInPass } from "./created-in-pass.js";
 /** What a handler works with: the two services, the state as the pass knows it, and the pass's creations. */
 export interface HandlerContext {
   readonly iam: AwsCaller;
-  readonly ec2: AwsCaller;
+  readonly ec2: Ec2Caller;
   /** Read only: the engine applies the handler's response to it (applyAction). */
   readonly state: Snapshot;
   readonly created: CreatedInPass;
