@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { DesiredAccess } from "./desired-access.js";
 import { managedByValue, ownershipTagKeys, type Tags } from "./ownership.js";
-import { ec2TrustPolicy, type PolicyDocument } from "./policy-document.js";
+import { ec2TrustPolicy } from "./policy-document.js";
 
 /**
  * Composite names start with this. A manifest's names cannot: default names are `rolecall-<name>`, and explicit
@@ -30,14 +30,9 @@ export interface DesiredComposite {
   /** The members' policy names, in member order: exactly what the role holds. */
   readonly policyNames: readonly string[];
   readonly tags: Tags;
-  readonly role: {
-    readonly name: string;
-    readonly path: string;
-    readonly description: string;
-    readonly trustPolicy: PolicyDocument;
-    readonly permissionsBoundary: string | undefined;
-  };
-  readonly instanceProfile: { readonly name: string; readonly path: string };
+  /** Shaped as a manifest's own role and profile, so one differ and one set of handlers serve both. */
+  readonly role: DesiredAccess["role"];
+  readonly instanceProfile: DesiredAccess["instanceProfile"];
 }
 
 /**
