@@ -263,6 +263,9 @@ export class StatusStore {
       drift: result.plan.drift,
       errors: result.errors,
       done: record.actions.filter((action) => action.status === "done").map((action) => action.description),
+      associated: result.plan.instances
+        .filter((instance) => instance.association === "associated")
+        .map((instance) => instance.id),
     });
     entry.watch = transitions.watch;
     for (const draft of transitions.events) this.emit(draft, entry.name, record.revision ?? null);

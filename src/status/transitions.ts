@@ -1,6 +1,7 @@
 import type { ManifestResult } from "../engine/engine.js";
 import type { Mode } from "../manifest/instance-access.js";
 import type { Reason } from "../plan/action.js";
+import { label } from "../plan/labels.js";
 import type { Condition } from "./conditions.js";
 import type { EventDraft } from "./status-event.js";
 
@@ -15,9 +16,20 @@ export interface Watch {
    * place); differences found for a generation never converged are the manifest's own creation or edit.
    */
   readonly convergedGeneration: string | null;
+  /**
+   * The instances that held the wanted profile after the last reconcile. Only these can drift: an instance
+   * seen without it for the first time (just launched, or just tagged in) is arriving, and giving it access is
+   * the manifest doing its job, not a repair (an Auto Scaling group would otherwise page on every scale-out).
+   */
+  readonly associated: ReadonlySet<string>;
 }
 
-export const unwatched: Watch = { inDrift: false, failing: false, convergedGeneration: null };
+export const unwatched: Watch = {
+  inDrift: false,
+  failing: false,
+  convergedGeneration: null,
+  associated: new Set(),
+};
 
 export interface ReconcileFacts {
   readonly mode: Mode;
@@ -29,6 +41,8 @@ export interface ReconcileFacts {
   readonly errors: readonly string[];
   /** What the reconcile changed in AWS (descriptions of its actions done). */
   readonly done: readonly string[];
+  /** The instances that hold the wanted profile after the reconcile. */
+  readonly associated: readonly string[];
 }
 
 /** Drift items in an event: enough to act on, bounded for a chat message. */
@@ -38,12 +52,27 @@ function driftDetails(drift: readonly Reason[]) {
   return { count: drift.length, drift: drift.slice(0, itemsInDetails) };
 }
 
+/** The reconcile's differences less those of instances arriving (see Watch.associated). */
+function driftOf(watch: Watch, facts: ReconcileFacts): readonly Reason[] {
+  return facts.drift.filter((item) => {
+    const instance = instanceOf(item.resource);
+    return instance === undefined || watch.associated.has(instance);
+  });
+}
+
+const instancePrefix = label.instance("");
+
+function instanceOf(resource: string): string | undefined {
+  return resource.startsWith(instancePrefix) ? resource.slice(instancePrefix.length) : undefined;
+}
+
 function driftEvents(watch: Watch, facts: ReconcileFacts): { inDrift: boolean; events: EventDraft[] } {
+  const drift = facts.mode === "observe" ? facts.drift : driftOf(watch, facts);
   // Observe mode never converges what it reports, so whatever differs is drift; enforce mode calls it drift only
   // against a generation that was in place.
   const isDrift =
     !facts.removed &&
-    facts.drift.length > 0 &&
+    drift.length > 0 &&
     (facts.mode === "observe" ||
       (facts.generation !== null && facts.generation === watch.convergedGeneration));
   const events: EventDraft[] = [];
@@ -52,8 +81,8 @@ function driftEvents(watch: Watch, facts: ReconcileFacts): { inDrift: boolean; e
     inDrift = true;
     events.push({
       type: "DriftDetected",
-      message: facts.drift.map((item) => `${item.resource} ${item.field}`).join("; "),
-      details: { mode: facts.mode, ...driftDetails(facts.drift) },
+      message: drift.map((item) => `${item.resource} ${item.field}`).join("; "),
+      details: { mode: facts.mode, ...driftDetails(drift) },
     });
   }
   if (inDrift && facts.status === "converged") {
@@ -89,6 +118,7 @@ export function reconcileTransitions(
       inDrift: drift.inDrift,
       failing,
       convergedGeneration: facts.status === "converged" ? facts.generation : watch.convergedGeneration,
+      associated: new Set(facts.associated),
     },
     events,
   };

@@ -1,5 +1,10 @@
 import { writeFile } from "node:fs/promises";
 import { DetachRolePolicyCommand } from "@aws-sdk/client-iam";
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  DisassociateIamInstanceProfileCommand,
+  type DescribeIamInstanceProfileAssociationsCommandOutput,
+} from "@aws-sdk/client-ec2";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StatusEvent } from "../../src/status/status-event.js";
 import { controllerHarnesses, type ControllerHarness } from "../support/controller-harness.js";
@@ -53,6 +58,32 @@ describe("events: one per transition, none per resync", () => {
     await h.resync();
     expect(fresh()).toEqual([]);
     expect(await driftCounter(h)).toBe(1);
+  });
+
+  it("an instance launched into a converged manifest gets access without a drift event", async () => {
+    const { h, fresh } = await started([alpha]);
+    await h.resync();
+    await h.resync();
+    const launched = h.sim.launchInstance({ tags: { Team: "alpha" } });
+    await h.resync();
+    expect(fresh()).toEqual([]);
+    expect(await driftCounter(h)).toBe(0);
+    const document = await h.statusDocument();
+    const entry = document.manifests[0]?.instances.find((instance) => instance.id === launched);
+    expect(entry?.association).toBe("associated");
+
+    const association = (await h.sim.ec2.send(
+      new DescribeIamInstanceProfileAssociationsCommand({
+        Filters: [{ Name: "instance-id", Values: [launched] }],
+      }),
+    )) as DescribeIamInstanceProfileAssociationsCommandOutput;
+    await h.sim.ec2.send(
+      new DisassociateIamInstanceProfileCommand({
+        AssociationId: association.IamInstanceProfileAssociations?.[0]?.AssociationId,
+      }),
+    );
+    await h.resync();
+    expect(fresh()).toEqual(["DriftDetected alpha", "DriftRepaired alpha"]);
   });
 
   it("an observe-mode manifest reports its drift once, not at every resync", async () => {

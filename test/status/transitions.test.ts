@@ -18,6 +18,7 @@ const facts = (overrides: Partial<ReconcileFacts>): ReconcileFacts => ({
   drift: [],
   errors: [],
   done: [],
+  associated: [],
   ...overrides,
 });
 
@@ -69,6 +70,37 @@ describe("reconcileTransitions", () => {
     expect(
       run([{ status: "converged" }, { removed: true, generation: null, status: "converged", drift: [item] }]),
     ).toEqual([[], []]);
+  });
+
+  it("an instance arriving is given access without a drift event; one that held it and lost it has drifted", () => {
+    const lost = { resource: "instance/i-1", field: "association", desired: "p", actual: "(none)" };
+    const arrived = { ...lost, resource: "instance/i-2" };
+    expect(
+      run([
+        { status: "converged", associated: ["i-1"] },
+        { status: "converged", drift: [arrived], done: ["associate i-2"], associated: ["i-1", "i-2"] },
+        { status: "converged", drift: [lost], done: ["associate i-1"], associated: ["i-1", "i-2"] },
+        // an instance that left (terminated, untagged) and comes back is arriving again
+        { status: "converged", associated: ["i-2"] },
+        { status: "converged", drift: [lost], done: ["associate i-1"], associated: ["i-1", "i-2"] },
+      ]),
+    ).toEqual([[], [], ["DriftDetected", "DriftRepaired"], [], []]);
+  });
+
+  it("a drift event names only the instances that drifted, not those arriving with them", () => {
+    const lost = { resource: "instance/i-1", field: "association", desired: "p", actual: "(none)" };
+    const arrived = { ...lost, resource: "instance/i-2" };
+    const found = reconcileTransitions(
+      { ...unwatched, convergedGeneration: "g1", associated: new Set(["i-1"]) },
+      facts({ status: "pending", drift: [lost, arrived, item] }),
+    ).events;
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ message: "instance/i-1 association; role/r attachedPolicies" });
+  });
+
+  it("observe mode reports an unassociated instance as drift even the first time it is seen", () => {
+    const missing = { resource: "instance/i-3", field: "association", desired: "p", actual: "(none)" };
+    expect(run([{ mode: "observe", status: "drifted", drift: [missing] }])).toEqual([["DriftDetected"]]);
   });
 
   it("says what drifted and what was done", () => {
