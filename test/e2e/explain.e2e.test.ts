@@ -1,19 +1,17 @@
-import type { EC2Client } from "@aws-sdk/client-ec2";
 import { AssociateIamInstanceProfileCommand } from "@aws-sdk/client-ec2";
 import {
   AddRoleToInstanceProfileCommand,
   CreateInstanceProfileCommand,
   CreateRoleCommand,
   DetachRolePolicyCommand,
-  type IAMClient,
 } from "@aws-sdk/client-iam";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { compositeName } from "../../src/desired/composite.js";
 import { ec2TrustPolicy } from "../../src/desired/policy-document.js";
 import { writeManifest } from "../support/drift-kit.js";
-import { launchInstances, motoClients, startMoto, type Moto } from "../support/moto.js";
+import { launchInstances } from "../support/moto.js";
 import { runCliOnMoto } from "../support/moto-engine.js";
-import { tempDirs } from "../support/temp-dir.js";
+import { motoWorld } from "../support/moto-world.js";
 
 interface Entry {
   bucket: string;
@@ -35,44 +33,29 @@ const shape = (entries: readonly Entry[] | null) =>
 
 /** rolecall explain: who can reach what, declared and in effect, read from AWS; it changes nothing. */
 describe("rolecall explain against moto_server", () => {
-  let moto: Moto;
-  let iam: IAMClient;
-  let ec2: EC2Client;
-  let directory: string;
-  const dirs = tempDirs("explain");
+  const world = motoWorld("explain");
 
-  beforeAll(async () => {
-    moto = await startMoto();
-    ({ iam, ec2 } = motoClients(moto));
-  });
-  beforeEach(async () => {
-    await moto.reset();
-    directory = await dirs.make();
-  });
-  afterAll(async () => {
-    await moto.stop();
-    await dirs.cleanup();
-  });
+  beforeEach(async () => {});
 
   const explain = async (...args: string[]) => {
-    const result = await runCliOnMoto(moto, ["explain", "--manifests", directory, ...args]);
+    const result = await runCliOnMoto(world.moto, ["explain", "--manifests", world.directory, ...args]);
     return { ...result, json: () => JSON.parse(result.stdout) as unknown };
   };
 
   async function composed() {
-    const [both = ""] = await launchInstances(ec2, { Env: "dev", App: "etl" });
-    await writeManifest(directory, {
+    const [both = ""] = await launchInstances(world.ec2, { Env: "dev", App: "etl" });
+    await writeManifest(world.directory, {
       name: "dev",
       matchTags: { Env: "dev" },
       grants: [{ bucket: "dev-data", access: "read" }],
     });
-    await writeManifest(directory, {
+    await writeManifest(world.directory, {
       name: "etl",
       matchTags: { App: "etl" },
       grants: [{ bucket: "lake", access: "read-write", prefixes: ["in/"] }],
     });
-    await writeManifest(directory, { name: "audit", matchTags: { Env: "dev" }, mode: "observe" });
-    expect((await runCliOnMoto(moto, ["apply", "--manifests", directory])).code).toBe(0);
+    await writeManifest(world.directory, { name: "audit", matchTags: { Env: "dev" }, mode: "observe" });
+    expect((await runCliOnMoto(world.moto, ["apply", "--manifests", world.directory])).code).toBe(0);
     return both;
   }
 
@@ -106,7 +89,7 @@ describe("rolecall explain against moto_server", () => {
   it("drift shows in access terms: a policy detached by hand is missing from effective, not from declared", async () => {
     const both = await composed();
     const name = compositeName(["dev", "etl"], "/rolecall/");
-    await iam.send(
+    await world.iam.send(
       new DetachRolePolicyCommand({
         RoleName: name,
         PolicyArn: "arn:aws:iam::123456789012:policy/rolecall/rolecall-etl",
@@ -118,21 +101,21 @@ describe("rolecall explain against moto_server", () => {
   });
 
   it("a profile rolecall does not own is named, and its access is not claimed (effective null)", async () => {
-    const [box = ""] = await launchInstances(ec2, { Team: "x" });
-    await iam.send(
+    const [box = ""] = await launchInstances(world.ec2, { Team: "x" });
+    await world.iam.send(
       new CreateRoleCommand({
         RoleName: "HandMade",
         AssumeRolePolicyDocument: JSON.stringify(ec2TrustPolicy()),
       }),
     );
-    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: "HandMade" }));
-    await iam.send(
+    await world.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: "HandMade" }));
+    await world.iam.send(
       new AddRoleToInstanceProfileCommand({ InstanceProfileName: "HandMade", RoleName: "HandMade" }),
     );
-    await ec2.send(
+    await world.ec2.send(
       new AssociateIamInstanceProfileCommand({ InstanceId: box, IamInstanceProfile: { Name: "HandMade" } }),
     );
-    await writeManifest(directory, { name: "team", matchTags: { Team: "x" } });
+    await writeManifest(world.directory, { name: "team", matchTags: { Team: "x" } });
     const explained = (await explain("--instance", box, "--output", "json")).json() as Explained;
     expect(explained.profile).toMatchObject({ held: "HandMade", wanted: "rolecall-team", owned: false });
     expect(explained.effective).toBeNull();
@@ -140,8 +123,8 @@ describe("rolecall explain against moto_server", () => {
 
   it("--bucket lists every instance reaching it, with how; an unknown instance exits 1", async () => {
     const both = await composed();
-    const [devOnly = ""] = await launchInstances(ec2, { Env: "dev" });
-    expect((await runCliOnMoto(moto, ["apply", "--manifests", directory])).code).toBe(0);
+    const [devOnly = ""] = await launchInstances(world.ec2, { Env: "dev" });
+    expect((await runCliOnMoto(world.moto, ["apply", "--manifests", world.directory])).code).toBe(0);
     const bucket = (await explain("--bucket", "dev-data", "--output", "json")).json() as {
       bucket: string;
       instances: { instance: string; manifests: string[] }[];

@@ -1,20 +1,18 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { EC2Client } from "@aws-sdk/client-ec2";
 import {
   CreatePolicyCommand,
   CreateRoleCommand,
   DeleteRolePermissionsBoundaryCommand,
   GetRoleCommand,
   PutRolePermissionsBoundaryCommand,
-  type IAMClient,
 } from "@aws-sdk/client-iam";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ec2TrustPolicy } from "../../src/desired/policy-document.js";
 import { manifestYaml, type ManifestSpec } from "../support/drift-kit.js";
-import { launchInstances, motoClients, startMoto, type Moto } from "../support/moto.js";
+import { launchInstances } from "../support/moto.js";
 import { runCliOnMoto } from "../support/moto-engine.js";
-import { tempDirs } from "../support/temp-dir.js";
+import { motoWorld } from "../support/moto-world.js";
 
 interface ApplyReport {
   readonly manifests: readonly {
@@ -28,22 +26,11 @@ interface ApplyReport {
 
 /** Every role rolecall creates or adopts carries the configured boundary, and a boundary removed by hand returns. */
 describe("permissions boundary against moto_server", () => {
-  let moto: Moto;
-  let iam: IAMClient;
-  let ec2: EC2Client;
-  let directory: string;
   let boundary: string;
-  const dirs = tempDirs("boundary");
-
-  beforeAll(async () => {
-    moto = await startMoto();
-    ({ iam, ec2 } = motoClients(moto));
-  });
+  const world = motoWorld("boundary");
 
   beforeEach(async () => {
-    await moto.reset();
-    directory = await dirs.make();
-    const created = await iam.send(
+    const created = await world.iam.send(
       new CreatePolicyCommand({
         PolicyName: "rolecall-boundary",
         Path: "/rolecall-boundary/",
@@ -56,18 +43,13 @@ describe("permissions boundary against moto_server", () => {
     boundary = created.Policy?.Arn ?? "";
   });
 
-  afterAll(async () => {
-    await moto.stop();
-    await dirs.cleanup();
-  });
-
   const write = (spec: ManifestSpec) =>
-    writeFile(path.join(directory, `${spec.name}.yaml`), manifestYaml(spec));
+    writeFile(path.join(world.directory, `${spec.name}.yaml`), manifestYaml(spec));
   const run = async (command: "apply" | "plan", extra: readonly string[] = []) => {
-    const result = await runCliOnMoto(moto, [
+    const result = await runCliOnMoto(world.moto, [
       command,
       "--manifests",
-      directory,
+      world.directory,
       "--output",
       "json",
       "--permissions-boundary",
@@ -77,11 +59,11 @@ describe("permissions boundary against moto_server", () => {
     return { code: result.code, report: JSON.parse(result.stdout) as ApplyReport, stderr: result.stderr };
   };
   const boundaryOf = async (roleName: string) =>
-    (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role?.PermissionsBoundary
+    (await world.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role?.PermissionsBoundary
       ?.PermissionsBoundaryArn;
 
   it("a role created by apply carries the boundary, and the next apply changes nothing", async () => {
-    await launchInstances(ec2, { app: "web" });
+    await launchInstances(world.ec2, { app: "web" });
     await write({ name: "web", matchTags: { app: "web" } });
     const first = await run("apply");
     expect(first.code, first.stderr).toBe(0);
@@ -96,7 +78,7 @@ describe("permissions boundary against moto_server", () => {
   it("a boundary removed by hand is put back on the next pass (and plan reports it first)", async () => {
     await write({ name: "web", matchTags: { app: "web" } });
     expect((await run("apply")).code).toBe(0);
-    await iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName: "rolecall-web" }));
+    await world.iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName: "rolecall-web" }));
     const planned = await run("plan");
     expect(planned.code).toBe(2);
     expect(planned.report.manifests[0]?.actions.map((action) => action.kind)).toEqual([
@@ -110,7 +92,7 @@ describe("permissions boundary against moto_server", () => {
   it("a boundary replaced by hand is drift that observe mode reports and does not change", async () => {
     await write({ name: "web", matchTags: { app: "web" } });
     expect((await run("apply")).code).toBe(0);
-    const other = await iam.send(
+    const other = await world.iam.send(
       new CreatePolicyCommand({
         PolicyName: "wider",
         PolicyDocument: JSON.stringify({
@@ -119,7 +101,7 @@ describe("permissions boundary against moto_server", () => {
         }),
       }),
     );
-    await iam.send(
+    await world.iam.send(
       new PutRolePermissionsBoundaryCommand({
         RoleName: "rolecall-web",
         PermissionsBoundary: other.Policy?.Arn,
@@ -133,7 +115,7 @@ describe("permissions boundary against moto_server", () => {
   });
 
   it("an adopted role gets the boundary before anything else of its chain is changed", async () => {
-    await iam.send(
+    await world.iam.send(
       new CreateRoleCommand({
         RoleName: "legacy-role",
         AssumeRolePolicyDocument: JSON.stringify(ec2TrustPolicy()),
