@@ -48,7 +48,7 @@ afterAll(async () => {
 describe("deploy/prometheus/rolecall-rules.yaml", () => {
   it("passes promtool check rules", async () => {
     const result = await promtoolRun(["check", "rules", "rolecall-rules.yaml"], rulesDirectory);
-    expect(result.output).toContain("SUCCESS: 7 rules found");
+    expect(result.output).toContain("SUCCESS: 10 rules found");
     expect(result.code).toBe(0);
   });
 
