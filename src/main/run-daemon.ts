@@ -31,9 +31,9 @@ export async function runDaemon(config: RunConfig): Promise<void> {
       "NoPermissionsBoundary",
       "roles are created without a permissions boundary (--permissions-boundary): whoever holds rolecall's credentials could give a role more than S3 access",
     );
-  const notifier = startNotifier(config.notifyUrl, status, metrics, logger);
   const cloud = await connect(config, metrics, logger);
   const leadership = await setUpLeadership(config, { cloud, metrics, status, logger });
+  const notifier = startNotifier(config.notifyUrl, { status, metrics, logger, leadership });
   const controller = new Controller({
     manifestsDirectory: config.manifests,
     compile: {
@@ -90,8 +90,21 @@ export async function runDaemon(config: RunConfig): Promise<void> {
   instances.start();
 }
 
-/** Every status event goes to every --notify-url receiver, queued: reconciling never waits for a receiver. */
-function startNotifier(urls: readonly string[], status: StatusStore, metrics: Metrics, logger: Logger) {
+/**
+ * Every status event goes to every --notify-url receiver, queued: reconciling never waits for a receiver. Only
+ * the leader sends: a standby reads the same manifests and would tell every ManifestInvalid a second time (its
+ * own GET /events still streams them).
+ */
+function startNotifier(
+  urls: readonly string[],
+  parts: {
+    readonly status: StatusStore;
+    readonly metrics: Metrics;
+    readonly logger: Logger;
+    readonly leadership: Leadership | undefined;
+  },
+) {
+  const { status, metrics, logger, leadership } = parts;
   const notifier = new WebhookNotifier({
     urls,
     logger: logger.child({ component: "notify" }),
@@ -108,7 +121,7 @@ function startNotifier(urls: readonly string[], status: StatusStore, metrics: Me
     },
   });
   status.subscribe((event) => {
-    notifier.notify(event);
+    if (leadership === undefined || leadership.mayWrite()) notifier.notify(event);
   });
   if (urls.length > 0) logger.info({ receivers: urls.map(redactUrl) }, "notifying of status events");
   return notifier;
