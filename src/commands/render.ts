@@ -122,15 +122,28 @@ function resultLines(
   const lines = [
     `${title}: ${actions.length === 0 ? "in sync" : `${actions.length} change(s)${observe ? " — drift only, observe mode changes nothing" : ""}`}`,
   ];
-  for (const action of actions) {
+  actions.forEach((action, index) => {
     lines.push(`  ${observe ? "~" : "+"} ${describeAction(action)}`);
-    lines.push(`      ${reasonLine(action)}`);
+    // Actions with one reason (a composite's policies attached to its role) show it once, after the last.
+    const next = actions[index + 1];
+    if (next === undefined || !sameReason(action, next)) lines.push(`      ${reasonLine(action)}`);
     const details = policyAccessLines(action) ?? instanceAccessLines(action, context) ?? [];
     for (const detail of details) lines.push(`        ${detail}`);
-  }
+  });
   for (const error of result.errors) lines.push(`  ! ${error}`);
   for (const warning of result.warnings) lines.push(`  ? ${warning}`);
   return lines;
+}
+
+function sameReason(one: Action, other: Action): boolean {
+  const [a, b] = [one.reason, other.reason];
+  return (
+    one.kind === other.kind &&
+    a.resource === b.resource &&
+    a.field === b.field &&
+    a.desired === b.desired &&
+    a.actual === b.actual
+  );
 }
 
 /** `RESOURCE FIELD: actual → desired`; for documents, which two are compared (the lines below say how). */

@@ -248,6 +248,28 @@ describe("plan text in access terms", () => {
   });
 });
 
+describe("actions that share a reason", () => {
+  it("show it once, after the last of them (a composite's policies attached to its role)", () => {
+    const attach = (policyName: string): Action => ({
+      kind: "attachRolePolicy",
+      manifest: "rolecall+abc",
+      reason: reason("attachedPolicies", "[]", '["rolecall-dev","rolecall-etl"]', "role/rolecall+abc"),
+      roleName: "rolecall+abc",
+      policyName,
+      policyArn: undefined,
+    });
+    const text = renderPlanText(passOf("dev-read", [attach("rolecall-dev"), attach("rolecall-etl")]), []);
+    expect(text).toContain(
+      [
+        "  + attach policy rolecall-dev to role rolecall+abc",
+        "  + attach policy rolecall-etl to role rolecall+abc",
+        "      role/rolecall+abc attachedPolicies: (none) → rolecall-dev, rolecall-etl",
+      ].join("\n"),
+    );
+    expect(text.match(/attachedPolicies:/g)).toHaveLength(1);
+  });
+});
+
 describe("plan --output json keeps both documents whole", () => {
   it("createPolicyVersion: desired and actual are the documents as objects, with the access diff beside", () => {
     const json = actionJson(newVersion) as Record<string, unknown>;
