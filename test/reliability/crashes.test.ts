@@ -270,7 +270,8 @@ describe("SIGKILL during a removal, then a plain apply that completes it", () =>
     const points = killPoints(total, "removal-delete", 2);
     const failures = await tryKillPoints("removal, deletionPolicy delete", points, prepare);
     expect(failures).toEqual([]);
-    // Two kill points, each a converged scenario built, a killed apply and a completing one: about 40 s alone.
+    // Two kill points, each a converged scenario built, a killed apply and a completing one: it ran past 90 s
+    // beside other suites on 2 cores.
   }, 180_000);
 
   it("deletionPolicy retain: killed while tagging the chain orphaned; the restart finishes the tagging", async () => {

@@ -164,7 +164,7 @@ describe("converging 20 manifests × 3 instances with 20% of AWS requests faulte
       expect(JSON.stringify(policy?.document), `${manifest.name}; ${rolloutContext}`).toContain("reports/");
     }
     await expectNothingLeftToDo();
-    // Several CLI runs, each a Node start-up: 20 s alone on 2 cores, double that beside other suites.
+    // Several CLI runs, each a Node start-up: 22 s measured beside one other suite on 2 cores.
   }, 120_000);
 
   it("the daemon converges, and a fault-free apply afterwards has nothing to do", async () => {
