@@ -1,6 +1,8 @@
 import { createParser } from "eventsource-parser";
 import type { StatusEvent } from "../status/status-event.js";
 import type { StatusDocument } from "../status/status-store.js";
+import { isTargetsDocument, type TargetsStatusDocument } from "../status/targets-status.js";
+import { allTargetsReady, renderTargetsStatusTable, targetsStatusJson } from "./targets-status-table.js";
 import { exitCodes } from "./exit-codes.js";
 import type { StatusConfig } from "../config/options.js";
 import { allReady, renderStatusTable, statusJson } from "./status-table.js";
@@ -39,14 +41,27 @@ async function get(config: StatusConfig, path: string, accept: string): Promise<
   return response;
 }
 
-async function readDocument(config: StatusConfig): Promise<StatusDocument> {
-  return (await (await get(config, "/status", "application/json")).json()) as StatusDocument;
+type AnyDocument = StatusDocument | TargetsStatusDocument;
+
+async function readDocument(config: StatusConfig): Promise<AnyDocument> {
+  return (await (await get(config, "/status", "application/json")).json()) as AnyDocument;
 }
 
-function print(config: StatusConfig, document: StatusDocument): void {
-  if (config.output === "json")
-    process.stdout.write(`${JSON.stringify(statusJson(document), null, config.watch ? undefined : 2)}\n`);
-  else process.stdout.write(`${renderStatusTable(document, new Date())}\n`);
+/** A daemon run with --targets answers with a section per target: printed per target. */
+function print(config: StatusConfig, document: AnyDocument): void {
+  const targets = isTargetsDocument(document);
+  if (config.output === "json") {
+    const json = targets ? targetsStatusJson(document) : statusJson(document);
+    process.stdout.write(`${JSON.stringify(json, null, config.watch ? undefined : 2)}\n`);
+  } else {
+    const now = new Date();
+    const text = targets ? renderTargetsStatusTable(document, now) : renderStatusTable(document, now);
+    process.stdout.write(`${text}\n`);
+  }
+}
+
+function ready(document: AnyDocument): boolean {
+  return isTargetsDocument(document) ? allTargetsReady(document) : allReady(document);
 }
 
 /** Follows /events until the stream ends: each burst of events, its lines and the table again. */
@@ -82,7 +97,7 @@ export async function runStatus(config: StatusConfig): Promise<void> {
     const document = await readDocument(config);
     print(config, document);
     if (config.watch) await watch(config);
-    process.exitCode = allReady(document) ? exitCodes.ok : notReady;
+    process.exitCode = ready(document) ? exitCodes.ok : notReady;
   } catch (error) {
     if (!(error instanceof StatusReadError)) throw error;
     process.stderr.write(`rolecall: error: ${error.message}\n`);

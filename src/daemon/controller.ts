@@ -1,7 +1,7 @@
 import type { Ec2Caller } from "../aws/region-router.js";
 import { randomUUID } from "node:crypto";
 import type { CompileOptions } from "../desired/desired-access.js";
-import type { Engine } from "../engine/engine.js";
+import type { Engine, ManifestsInForce } from "../engine/engine.js";
 import type { ActionOutcome } from "../engine/execute-plan.js";
 import type { SnapshotWriter } from "../engine/snapshot-writer.js";
 import { cached, cachedWithFreshInstances } from "../engine/state-source.js";
@@ -16,6 +16,7 @@ import type { StatusStore } from "../status/status-store.js";
 import { explainInstance } from "../explain/explain-instance.js";
 import { readManifestSource, type ManifestSource } from "../fs/git-revision.js";
 import { ManifestTracker } from "./manifest-tracker.js";
+import type { OutsideHolds } from "./target-directories.js";
 import { planGroups } from "./plan-groups.js";
 import { reconcileRecord } from "./reconcile-record.js";
 import { ReconcileWaiters } from "./reconcile-waiters.js";
@@ -53,6 +54,11 @@ export interface ControllerDeps {
   readonly leadership?: { mayWrite(): boolean };
   /** Injectable for tests; defaults to reading the Git revision of the directory from disk. */
   readonly readSource?: (directory: string) => Promise<ManifestSource>;
+  /**
+   * run --targets: what removals here must respect of the other targets (asked at every pass). None: this
+   * directory is the whole story.
+   */
+  readonly outsideHolds?: () => OutsideHolds;
 }
 
 /**
@@ -241,6 +247,20 @@ export class Controller {
     });
   }
 
+  /** The tracker's manifests, with what the other targets (run --targets) need kept. */
+  private manifestsInForce(): ManifestsInForce {
+    const own = this.tracker.manifests();
+    const outside = this.deps.outsideHolds?.();
+    if (outside === undefined) return own;
+    const inForce = new Set(own.inForce.map((desired) => desired.manifest));
+    const others = [...outside.protectedNames].filter((name) => !inForce.has(name));
+    return {
+      inForce: own.inForce,
+      protectedNames: new Set([...own.protectedNames, ...others]),
+      unnamedInvalid: own.unnamedInvalid || outside.holdRemovals,
+    };
+  }
+
   private leads(): boolean {
     return this.deps.leadership?.mayWrite() ?? true;
   }
@@ -269,7 +289,7 @@ export class Controller {
     }
     const epoch = this.leadershipEpoch;
     const version = this.manifestsVersion;
-    const manifests = this.tracker.manifests();
+    const manifests = this.manifestsInForce();
     let pass;
     const readsMeanwhile: InstancesRead[] = [];
     this.readsDuringResync = readsMeanwhile;
@@ -432,7 +452,7 @@ export class Controller {
     const planned = taken?.plan;
     const fromCache = eventRefreshed || planned !== undefined;
     const pass = await this.deps.engine.run({
-      manifests: this.tracker.manifests(),
+      manifests: this.manifestsInForce(),
       source: fromCache ? cached(cache) : cachedWithFreshInstances(cache, this.deps.ec2),
       focus: taken?.focus ?? new Set([key]),
       ...(planned === undefined ? {} : { planned }),

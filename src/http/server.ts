@@ -4,7 +4,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
 } from "fastify";
-import type { Registry } from "prom-client";
+import type { MetricsSource } from "../observability/merged-registry.js";
 import type { Logger } from "../observability/logger.js";
 import { bearerTokenMatches } from "./bearer-token.js";
 import { addSecurityHeaders } from "./security-headers.js";
@@ -14,7 +14,12 @@ import { registerStatusRoutes, type StatusReader } from "./status-routes.js";
 export interface ServerDeps {
   readonly status: StatusReader;
   readonly isReady: () => boolean;
-  readonly registry: Registry;
+  /**
+   * run --targets: what /readyz adds to its body, ready or not (the targets unavailable, those not done with
+   * their first pass). None: the body is as it always was.
+   */
+  readonly readinessDetails?: () => Readonly<Record<string, unknown>>;
+  readonly registry: MetricsSource;
   /** When set, /status requires `Authorization: Bearer <token>`. */
   readonly statusToken?: string | undefined;
   readonly logger?: Logger;
@@ -76,10 +81,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.get("/healthz", () => ({ status: "ok" }));
 
   app.get("/readyz", (_request, reply) => {
-    if (deps.isReady()) return { status: "ready" };
-    return reply
-      .code(503)
-      .send({ status: "not ready", reason: "manifests not loaded or first full pass not finished" });
+    const details = deps.readinessDetails?.() ?? {};
+    if (deps.isReady()) return { status: "ready", ...details };
+    return reply.code(503).send({
+      status: "not ready",
+      reason: "manifests not loaded or first full pass not finished",
+      ...details,
+    });
   });
 
   const authorized = (header: string | undefined) =>

@@ -2,18 +2,23 @@ import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { InstanceExplanation } from "../explain/explain-instance.js";
 import type { ManifestStatusView, StatusDocument } from "../status/status-store.js";
+import type { TargetsStatusDocument } from "../status/targets-status.js";
 import { prefersHtml } from "./negotiate.js";
 import { html } from "./page/html.js";
 import { pageAssets } from "./page/page-assets.js";
 import { sourceOf } from "./page/page-document.js";
 import { renderManifestPage, renderStatusPage } from "./page/status-page.js";
 
+/** What the routes read: the status store, or (run --targets) every target's at once. */
 export interface StatusReader {
-  document(): StatusDocument;
-  manifest(name: string): ManifestStatusView | undefined;
+  document(): StatusDocument | TargetsStatusDocument;
+  /** `target` (the `?target=` of the request, run --targets only): look in that target alone. */
+  manifest(name: string, target?: string): ManifestStatusView | undefined;
   /** One instance as `rolecall explain --instance` shows it, from the daemon's last pass. */
-  instance(instanceId: string): InstanceExplanation | undefined;
+  instance(instanceId: string, target?: string): InstanceExplanation | undefined;
 }
+
+type TargetQuery = { Querystring: { target?: string } };
 
 /**
  * Answers with the page, or 304 when the browser already has it: the page refreshes itself every few seconds,
@@ -64,11 +69,11 @@ export function registerStatusRoutes(
     return sendPage(request, reply, ["status", document], (etag) => renderStatusPage(document, { etag }));
   });
 
-  app.get<{ Params: { name: string } }>("/status/:name", (request, reply) => {
+  app.get<{ Params: { name: string } } & TargetQuery>("/status/:name", (request, reply) => {
     if (!authorized(request.headers.authorization)) return refuse(reply);
     void reply.header("vary", "Accept");
     const { name } = request.params;
-    const manifest = status.manifest(name);
+    const manifest = status.manifest(name, targetOf(request.query));
     const wantsPage = prefersHtml(request.headers.accept);
     if (manifest === undefined) {
       if (wantsPage) return reply.code(404).type("text/html; charset=utf-8").send(notFoundPage(name));
@@ -83,12 +88,17 @@ export function registerStatusRoutes(
 
   // Who can reach what from one instance, as `rolecall explain --instance ID --output json` prints it, but from the
   // daemon's last pass: no AWS call is made for it.
-  app.get<{ Params: { id: string } }>("/status/instances/:id", (request, reply) => {
+  app.get<{ Params: { id: string } } & TargetQuery>("/status/instances/:id", (request, reply) => {
     if (!authorized(request.headers.authorization)) return refuse(reply);
-    const explanation = status.instance(request.params.id);
+    const explanation = status.instance(request.params.id, targetOf(request.query));
     if (explanation === undefined) {
       return reply.code(404).send({ error: `instance "${request.params.id}" is not known to the last pass` });
     }
     return explanation;
   });
+}
+
+/** `?target=NAME`, when given once as a plain string (anything else is no filter). */
+function targetOf(query: { target?: unknown }): string | undefined {
+  return typeof query.target === "string" && query.target !== "" ? query.target : undefined;
 }

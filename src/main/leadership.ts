@@ -18,6 +18,8 @@ export interface Leadership {
   start(): void;
   /** Stops competing and releases the lease (call it after the AWS calls in flight have finished). */
   stop(): Promise<void>;
+  /** Puts the lease's guard on callers made later (run --targets: a target's, once it is reached). */
+  guard(...callers: readonly Pick<Cloud["ec2"], "guardMutations">[]): void;
 }
 
 /**
@@ -27,7 +29,8 @@ export interface Leadership {
 export async function setUpLeadership(
   config: RunConfig,
   parts: {
-    readonly cloud: Cloud;
+    /** None (run --targets): each target's callers are guarded as they are made (Leadership.guard). */
+    readonly cloud?: Pick<Cloud, "iam" | "ec2">;
     readonly metrics: Metrics;
     readonly status: StatusStore;
     readonly logger: Logger;
@@ -68,8 +71,8 @@ export async function setUpLeadership(
   });
   const refusal = `this process (${holderId}) does not hold lease "${config.leaseName}" in table ${table}`;
   const guard = () => (election.mayWrite() ? undefined : refusal);
-  cloud.iam.guardMutations(guard);
-  cloud.ec2.guardMutations(guard);
+  cloud?.iam.guardMutations(guard);
+  cloud?.ec2.guardMutations(guard);
   metrics.leader.set(0);
   status.setLeadership(() => {
     const view = election.view();
@@ -89,6 +92,9 @@ export async function setUpLeadership(
       loop.start();
     },
     stop: () => loop.stop(),
+    guard: (...callers) => {
+      for (const caller of callers) caller.guardMutations(guard);
+    },
   };
 }
 

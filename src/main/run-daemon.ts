@@ -4,24 +4,19 @@ import { ManifestWatcher } from "../daemon/manifest-watcher.js";
 import { buildServer } from "../http/server.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
-import { redactUrl } from "../notify/redact-url.js";
-import { WebhookNotifier } from "../notify/webhook-notifier.js";
 import { StatusStore } from "../status/status-store.js";
 import { connect, createEngine, type Cloud } from "./connect.js";
 import { setUpLeadership, type Leadership } from "./leadership.js";
 import { instanceWatch, type InstanceWatch } from "./instance-events.js";
+import { startNotifier } from "./start-notifier.js";
+import { runTargetsDaemon } from "./run-targets-daemon.js";
 
 /** How long shutdown may take before the process exits anyway (SIGTERM must end it within 10 s). */
 const shutdownDeadlineMs = 9000;
 
 /** The daemon's composition root: config → logger, metrics, clients, controller, watcher, HTTP server. */
 export async function runDaemon(config: RunConfig): Promise<void> {
-  // Refused rather than ignored: a daemon that took the whole directory into one account would apply every
-  // target's manifests there.
-  if (config.targets !== undefined)
-    throw new Error(
-      "run --targets is not supported yet: use plan/apply --targets, or one daemon per account without it",
-    );
+  if (config.targets !== undefined) return runTargetsDaemon({ ...config, targets: config.targets });
   const logger = createLogger(config.logLevel);
   const metrics = new Metrics();
   metrics.resyncInterval.set(config.resync / 1000);
@@ -88,43 +83,6 @@ export async function runDaemon(config: RunConfig): Promise<void> {
   controller.start();
   leadership?.start();
   instances.start();
-}
-
-/**
- * Every status event goes to every --notify-url receiver, queued: reconciling never waits for a receiver. Only
- * the leader sends: a standby reads the same manifests and would tell every ManifestInvalid a second time (its
- * own GET /events still streams them).
- */
-function startNotifier(
-  urls: readonly string[],
-  parts: {
-    readonly status: StatusStore;
-    readonly metrics: Metrics;
-    readonly logger: Logger;
-    readonly leadership: Leadership | undefined;
-  },
-) {
-  const { status, metrics, logger, leadership } = parts;
-  const notifier = new WebhookNotifier({
-    urls,
-    logger: logger.child({ component: "notify" }),
-    observer: {
-      sent: (type) => {
-        metrics.notificationsSent.inc({ type });
-      },
-      failed: (type) => {
-        metrics.notificationsFailed.inc({ type });
-      },
-      dropped: (type) => {
-        metrics.notificationsDropped.inc({ type });
-      },
-    },
-  });
-  status.subscribe((event) => {
-    if (leadership === undefined || leadership.mayWrite()) notifier.notify(event);
-  });
-  if (urls.length > 0) logger.info({ receivers: urls.map(redactUrl) }, "notifying of status events");
-  return notifier;
 }
 
 /**

@@ -2,6 +2,18 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { AwsService } from "../aws/aws-error.js";
 import type { CallObserver } from "../aws/call-observer.js";
 
+/** Metrics about the process as a whole, never labelled with a target (see the constructor's `scope`). */
+const processWide = new Set([
+  "rolecall_leader",
+  "rolecall_notifications_sent_total",
+  "rolecall_notifications_failed_total",
+  "rolecall_notifications_dropped_total",
+  "rolecall_instance_events_received_total",
+  "rolecall_instance_events_handled_total",
+  "rolecall_instance_event_to_converged_seconds",
+  "rolecall_instance_events_queue_errors_total",
+]);
+
 /** rolecall's metrics, on a registry of their own (never the global one). No manifest or resource names as labels. */
 export class Metrics implements CallObserver {
   readonly registry = new Registry();
@@ -118,8 +130,23 @@ export class Metrics implements CallObserver {
     registers: [this.registry],
   });
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  /**
+   * `scope` (run --targets): "process" keeps only what is the process's own (Node's metrics, the lease,
+   * notifications, instance events, and AWS calls not made for a target); a target's keeps the rest, each
+   * labelled `target`. /metrics serves them merged (merged-registry.ts). None: everything, unlabelled.
+   */
+  constructor(options: { defaultMetrics?: boolean; scope?: "process" | { readonly target: string } } = {}) {
+    const { scope } = options;
+    if (options.defaultMetrics !== false && typeof scope !== "object")
+      collectDefaultMetrics({ register: this.registry });
+    if (scope === undefined) return;
+    const shared = new Set(["rolecall_aws_api_requests_total", "rolecall_aws_api_request_errors_total"]);
+    for (const metric of this.registry.getMetricsAsArray()) {
+      if (!metric.name.startsWith("rolecall_") || shared.has(metric.name)) continue;
+      if (processWide.has(metric.name) !== (scope === "process"))
+        this.registry.removeSingleMetric(metric.name);
+    }
+    if (typeof scope === "object") this.registry.setDefaultLabels({ target: scope.target });
   }
 
   request(service: AwsService, operation: string): void {

@@ -1,6 +1,6 @@
 /**
  * What rolecall tells the outside world about, once per transition (not per resync): the body of a notification
- * and of a /events message. `TargetUnavailable` joins these once targets exist.
+ * and of a /events message. TargetUnavailable and TargetRecovered come only from `run --targets`.
  */
 export const eventTypes = [
   "DriftDetected",
@@ -10,6 +10,8 @@ export const eventTypes = [
   "ManifestInvalid",
   "ConflictDetected",
   "RemovalHeldBack",
+  "TargetUnavailable",
+  "TargetRecovered",
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];
@@ -18,7 +20,7 @@ export interface StatusEvent {
   readonly type: EventType;
   /** The manifest it is about; null for daemon-wide events (RemovalHeldBack). */
   readonly manifest: string | null;
-  /** The target it is about; null until rolecall has targets. */
+  /** The target it is about (run --targets); null without --targets. */
   readonly target: string | null;
   readonly message: string;
   /** The Git revision of the manifests the event arose from; null when not in Git. */
@@ -48,16 +50,19 @@ const headline: Readonly<Record<EventType, string>> = {
   ManifestInvalid: "manifest invalid",
   ConflictDetected: "conflict detected",
   RemovalHeldBack: "removal held back",
+  TargetUnavailable: "target unavailable",
+  TargetRecovered: "target recovered",
 };
 
-/** `rolecall: drift detected on NAME (at 1a2b3c4): MESSAGE`, on one line. */
+/** `rolecall: drift detected on NAME in TARGET (at 1a2b3c4): MESSAGE`, on one line. */
 export function eventText(
   type: EventType,
   manifest: string | null,
   message: string,
   revision: string | null,
+  target: string | null = null,
 ): string {
-  const on = manifest === null ? "" : ` on ${manifest}`;
+  const on = (manifest === null ? "" : ` on ${manifest}`) + (target === null ? "" : ` in ${target}`);
   const at = revision === null ? "" : ` (at ${revision.slice(0, 7)})`;
   const line = `rolecall: ${headline[type]}${on}${at}: ${message}`.replace(/\s+/g, " ").trim();
   return line.length <= textLength ? line : `${line.slice(0, textLength - 1)}…`;
@@ -68,15 +73,16 @@ export function stampEvent(
   manifest: string | null,
   revision: string | null,
   time: Date,
+  target: string | null = null,
 ): StatusEvent {
   return {
     type: draft.type,
     manifest,
-    target: null,
+    target,
     message: draft.message,
     revision,
     time: time.toISOString(),
     details: draft.details,
-    text: eventText(draft.type, manifest, draft.message, revision),
+    text: eventText(draft.type, manifest, draft.message, revision, target),
   };
 }

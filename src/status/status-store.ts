@@ -155,7 +155,11 @@ export class StatusStore {
     conflict: 0,
   };
 
-  constructor(private readonly now: () => Date = () => new Date()) {}
+  /** `target`: the target of run --targets this store is about (its events say so); null without --targets. */
+  constructor(
+    private readonly now: () => Date = () => new Date(),
+    private readonly target: string | null = null,
+  ) {}
 
   /** Takes the latest directory read: which manifests exist, which are valid, the files' errors. */
   setManifests(entries: readonly ManifestEntry[], errors: readonly ManifestError[]): void {
@@ -287,7 +291,7 @@ export class StatusStore {
   }
 
   private emit(draft: EventDraft, manifest: string | null, revision: string | null): void {
-    const event = stampEvent(draft, manifest, revision, this.now());
+    const event = stampEvent(draft, manifest, revision, this.now(), this.target);
     for (const listener of this.listeners) {
       try {
         listener(event);

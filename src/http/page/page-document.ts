@@ -14,7 +14,7 @@ export interface PageSource {
 
 const text = (value: unknown): string | null => (typeof value === "string" ? value : null);
 
-export function sourceOf(document: StatusDocument): PageSource | undefined {
+export function sourceOf(document: Pick<StatusDocument, "source">): PageSource | undefined {
   const source: unknown = (document as { readonly source?: unknown }).source;
   if (typeof source !== "object" || source === null) return undefined;
   const fields = source as Record<string, unknown>;

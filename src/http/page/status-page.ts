@@ -1,4 +1,9 @@
 import type { ManifestStatusView, StatusDocument } from "../../status/status-store.js";
+import {
+  isTargetsDocument,
+  type TargetStatusSection,
+  type TargetsStatusDocument,
+} from "../../status/targets-status.js";
 import { html, Html } from "./html.js";
 import { manifestCard } from "./manifest-card.js";
 import { pageAssets } from "./page-assets.js";
@@ -52,29 +57,29 @@ const filterBox = html`<div class="filter" role="search">
   <span id="filter-count" class="muted"></span> <span id="refresh-note" class="muted"></span>
 </div>`;
 
-function notices(document: StatusDocument): Html {
+function notices(document: Pick<StatusDocument, "notices">): Html {
   return html`${document.notices.map((notice) => html`<p class="notice"><b>${notice.reason}</b>: ${notice.message}</p>`)}`;
 }
 
-function invalidFiles(document: StatusDocument): Html {
-  if (document.errors.length === 0) return html``;
-  const items = document.errors.map(
+function invalidFiles(errors: StatusDocument["errors"], id = "invalid-files", title = "Invalid files"): Html {
+  if (errors.length === 0) return html``;
+  const items = errors.map(
     (error) =>
       html`<li>
         <code>${`${error.file}:${error.line}:${error.column}`}</code> ${error.message}
         <code class="muted">${error.pointer}</code>
       </li>`,
   );
-  return html`<section id="invalid-files" class="errors">
-    <h2>Invalid files (${document.errors.length})</h2>
+  return html`<section id="${id}" class="errors">
+    <h2>${title} (${errors.length})</h2>
     <ul>
       ${items}
     </ul>
   </section>`;
 }
 
-/** /status for a browser: the same facts as the JSON, as a page that filters on the client and refreshes itself. */
-export function renderStatusPage(document: StatusDocument, options: PageOptions): string {
+/** One directory's manifests: its notices, invalid files, cards and removed manifests. */
+function world(document: Omit<StatusDocument, "source" | "leadership">, invalidId?: string): Html {
   const cards = document.manifests.map((view) => manifestCard(view));
   const removed =
     document.removed.length === 0
@@ -83,16 +88,60 @@ export function renderStatusPage(document: StatusDocument, options: PageOptions)
           <h2>Removed manifests, being cleaned up (${document.removed.length})</h2>
           ${document.removed.map((view) => manifestCard(view, true))}
         </section>`;
-  const content = html`${notices(document)}${invalidFiles(document)}
+  return html`${notices(document)}${invalidFiles(document.errors, invalidId)}
     <section class="cards">${cards.length === 0 ? html`<p class="muted">No manifests.</p>` : cards}</section>
     ${removed}`;
-  return layout("rolecall status", options, summaryBar(document), filterBox, content);
+}
+
+/** run --targets: a section per target, headed by its account and regions, with why it is unavailable. */
+function targetSection(target: TargetStatusSection): Html {
+  const banner =
+    target.error === undefined
+      ? target.state === "connecting"
+        ? html`<p class="notice"><b>connecting</b>: the first attempt to reach the account is under way</p>`
+        : ""
+      : html`<p class="notice unavailable">
+          <b>unavailable: ${target.error.code}</b> ${target.error.message}
+          <span class="muted">(attempt ${target.error.attempts}; next ${target.error.retryAt})</span>
+        </p>`;
+  return html`<section class="target" id="target-${target.name}" data-target="${target.name}">
+    <h2>
+      target <code>${target.name}</code>
+      <span class="muted">account ${target.account}; ${target.regions.join(", ")}</span>
+      <span class="tag ${target.reachable ? "good" : "bad"}">${target.state}</span>
+    </h2>
+    ${banner}${world(target, `invalid-files-${target.name}`)}
+  </section>`;
+}
+
+/** The summary bar over every target: their manifests counted together. */
+function allTargets(document: TargetsStatusDocument): StatusDocument {
+  return {
+    ...(document.source === undefined ? {} : { source: document.source }),
+    summary: document.summary,
+    manifests: document.targets.flatMap((target) => target.manifests),
+    removed: document.targets.flatMap((target) => target.removed),
+    errors: [...document.outside, ...document.targets.flatMap((target) => target.errors)],
+    notices: document.notices,
+  };
+}
+
+/** /status for a browser: the same facts as the JSON, as a page that filters on the client and refreshes itself. */
+export function renderStatusPage(
+  document: StatusDocument | TargetsStatusDocument,
+  options: PageOptions,
+): string {
+  if (!isTargetsDocument(document))
+    return layout("rolecall status", options, summaryBar(document), filterBox, world(document));
+  const content = html`${notices(document)}${invalidFiles(document.outside, "invalid-files", "Files in no target's directory")}
+  ${document.targets.map(targetSection)}`;
+  return layout("rolecall status", options, summaryBar(allTargets(document)), filterBox, content);
 }
 
 /** /status/:name for a browser: one manifest's card, refreshing itself like the whole page. */
 export function renderManifestPage(
   view: ManifestStatusView,
-  document: StatusDocument,
+  document: Pick<StatusDocument, "source">,
   options: PageOptions,
 ): string {
   const removed = view.conditions.some((condition) => condition.reason === "ManifestRemoved");

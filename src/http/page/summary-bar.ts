@@ -12,7 +12,7 @@ function count(value: number, label: string, tone: Tone, state: FilterState | ""
 }
 
 /** The Git revision in force, short, with its subject; not a link (the repository's address is not known). */
-export function revisionLine(document: StatusDocument): Html {
+export function revisionLine(document: Pick<StatusDocument, "source">): Html {
   const source = sourceOf(document);
   if (source === undefined) return html``;
   if (source.revision === null)

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import {
+  allTargetsReady,
+  renderTargetsStatusTable,
+  targetsStatusJson,
+} from "../../src/commands/targets-status-table.js";
+import { StatusStore } from "../../src/status/status-store.js";
+import { TargetsStatus, type TargetReach } from "../../src/status/targets-status.js";
+
+const now = new Date("2030-01-01T00:00:00Z");
+
+function document(devReach: TargetReach, outside = false) {
+  const prod = new StatusStore(() => now, "prod");
+  prod.setManifests([{ name: "web", file: "/m/prod/web.yaml", generation: "g1", mode: "enforce" }], []);
+  const status = new TargetsStatus(
+    new StatusStore(() => now),
+    [
+      {
+        name: "prod",
+        account: "111111111111",
+        regions: ["us-east-1", "eu-west-1"],
+        store: prod,
+        reach: () => ({ state: "reachable", since: now.toISOString() }),
+        ready: () => true,
+      },
+      {
+        name: "dev",
+        account: "222222222222",
+        regions: ["us-east-1"],
+        store: new StatusStore(() => now, "dev"),
+        reach: () => devReach,
+        ready: () => true,
+      },
+    ],
+    () =>
+      outside
+        ? [
+            {
+              file: "/m/x.yaml",
+              line: 1,
+              column: 1,
+              message: "in no target",
+              pointer: "",
+              code: "OutsideTargets",
+            },
+          ]
+        : [],
+  );
+  return status.document();
+}
+
+const unavailable: TargetReach = {
+  state: "unavailable",
+  code: "AccountMismatch",
+  message: "the credentials belong to account 444444444444",
+  attempts: 2,
+  retryAt: "2030-01-01T00:00:04.000Z",
+};
+
+describe("rolecall status of a daemon run with --targets", () => {
+  it("prints a table per target, and why a target is unavailable", () => {
+    expect(renderTargetsStatusTable(document(unavailable, true), now).split("\n")).toEqual([
+      "invalid: /m/x.yaml:1:1: in no target",
+      "",
+      "target prod (account 111111111111; us-east-1, eu-west-1)",
+      "  NAME   MODE      READY     DRIFT   INSTANCES   LAST RECONCILE",
+      "  web    enforce   Unknown   0       0           never",
+      "  0 of 1 ready, 0 drifted, 0 invalid file(s)",
+      "",
+      "target dev (account 222222222222; us-east-1)",
+      "  unavailable: AccountMismatch: the credentials belong to account 444444444444",
+    ]);
+  });
+
+  it("is not all ready while a target is unavailable; the JSON keeps the sections", () => {
+    expect(allTargetsReady(document(unavailable))).toBe(false);
+    const json = targetsStatusJson(document(unavailable));
+    expect(json.targets.map((target) => [target.name, target.reachable, target.manifests.length])).toEqual([
+      ["prod", true, 1],
+      ["dev", false, 0],
+    ]);
+    expect(json.targets[1]).toMatchObject({ error: { code: "AccountMismatch", attempts: 2 } });
+  });
+});
