@@ -30,11 +30,24 @@ export class ElectionLoop {
 
   private async loop(): Promise<void> {
     for (;;) {
+      this.watchWriteDeadline();
       const delay = await this.election.step();
       if (this.isStopping()) return;
       await Promise.race([this.sleep(delay), this.stopped]);
       if (this.isStopping()) return;
     }
+  }
+
+  /**
+   * A leader's round may hang past the moment it must stop writing: a timer ends its leadership at that moment
+   * instead. The timer is not cancelled; once the lease is renewed (the deadline moved), it finds nothing to do.
+   */
+  private watchWriteDeadline(): void {
+    const left = this.election.writeDeadlineIn();
+    if (left === undefined) return;
+    void this.sleep(left).then(() => {
+      this.election.expire();
+    });
   }
 
   /** Read through a method: stop() sets it while the loop awaits. */

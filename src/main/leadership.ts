@@ -79,6 +79,7 @@ export async function setUpLeadership(
       leading: view.leading,
       leader: view.leader ?? null,
       since: view.since ?? null,
+      expiresAt: view.expiresAt ?? null,
     };
   });
   const loop = new ElectionLoop(election, sleepUnref);
