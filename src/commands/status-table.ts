@@ -72,7 +72,19 @@ export function renderStatusTable(document: StatusDocument, now: Date): string {
       .join("   ")
       .trimEnd(),
   );
-  return [...lines, summaryLine(document)].join("\n");
+  return [...lines, summaryLine(document), leadershipLine(document)].join("\n");
+}
+
+/** Who makes changes, as the status page's banner says it: leading, standby (who leads), or no lease configured. */
+export function leadershipLine(document: StatusDocument): string {
+  const leadership = document.leadership;
+  if (leadership === undefined) return "leadership: no lease configured (this process makes changes alone)";
+  const lease = `lease "${leadership.lease.name}" in table ${leadership.lease.table}`;
+  const since = leadership.since === null ? "" : ` since ${leadership.since}`;
+  const until = leadership.expiresAt === null ? "" : `, lease until ${leadership.expiresAt}`;
+  if (leadership.leading) return `leadership: leading as ${leadership.holderId}${since}${until} (${lease})`;
+  if (leadership.leader === null) return `leadership: standby, no leader seen (${lease})`;
+  return `leadership: standby, ${leadership.leader} leads${since}${until} (${lease})`;
 }
 
 function summaryLine(document: StatusDocument): string {
@@ -93,5 +105,6 @@ export function statusJson(document: StatusDocument) {
     summary: document.summary,
     manifests: statusRows(document),
     errors: document.errors,
+    leadership: document.leadership ?? null,
   };
 }

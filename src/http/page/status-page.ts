@@ -1,5 +1,6 @@
 import type { ManifestStatusView, StatusDocument } from "../../status/status-store.js";
 import { html, Html } from "./html.js";
+import { leadershipBanner } from "./leadership-banner.js";
 import { manifestCard } from "./manifest-card.js";
 import { pageAssets } from "./page-assets.js";
 import { revisionLine, summaryBar } from "./summary-bar.js";
@@ -83,7 +84,7 @@ export function renderStatusPage(document: StatusDocument, options: PageOptions)
           <h2>Removed manifests, being cleaned up (${document.removed.length})</h2>
           ${document.removed.map((view) => manifestCard(view, true))}
         </section>`;
-  const content = html`${notices(document)}${invalidFiles(document)}
+  const content = html`${leadershipBanner(document)}${notices(document)}${invalidFiles(document)}
     <section class="cards">${cards.length === 0 ? html`<p class="muted">No manifests.</p>` : cards}</section>
     ${removed}`;
   return layout("rolecall status", options, summaryBar(document), filterBox, content);
