@@ -1,4 +1,4 @@
-import type { LeaderElection } from "./leader-election.js";
+import type { LeaderElection, MonotonicClock } from "./leader-election.js";
 
 /**
  * Runs the election's rounds one after another, each after the delay the last one asked for. stop() ends the
@@ -15,6 +15,7 @@ export class ElectionLoop {
   constructor(
     private readonly election: LeaderElection,
     private readonly sleep: (milliseconds: number) => Promise<void>,
+    private readonly clock: MonotonicClock,
   ) {}
 
   start(): void {
@@ -39,15 +40,19 @@ export class ElectionLoop {
   }
 
   /**
-   * A leader's round may hang past the moment it must stop writing: a timer ends its leadership at that moment
-   * instead. The timer is not cancelled; once the lease is renewed (the deadline moved), it finds nothing to do.
+   * A leader's round may hang past the moment it must stop writing: a watcher ends its leadership at that moment
+   * instead. Node can fire a timer a few milliseconds early (it counts from the event loop's cached time, in whole
+   * milliseconds), so the watcher sleeps again until the clock says the deadline has come. It is not cancelled:
+   * once the lease is renewed (the deadline moved), expire() finds nothing to do.
    */
   private watchWriteDeadline(): void {
-    const left = this.election.writeDeadlineIn();
-    if (left === undefined) return;
-    void this.sleep(left).then(() => {
+    const deadline = this.election.writeDeadlineAt();
+    if (deadline === undefined) return;
+    const watch = async () => {
+      while (this.clock.now() < deadline) await this.sleep(deadline - this.clock.now());
       this.election.expire();
-    });
+    };
+    void watch();
   }
 
   /** Read through a method: stop() sets it while the loop awaits. */

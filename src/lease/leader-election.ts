@@ -82,10 +82,9 @@ export class LeaderElection {
     };
   }
 
-  /** Milliseconds until this leader must stop writing (0 when past it); undefined when it does not lead. */
-  writeDeadlineIn(): number | undefined {
-    if (this.state.kind !== "leader") return undefined;
-    return Math.max(0, this.writeDeadline(this.state) - this.clock.now());
+  /** When (on the monotonic clock) this leader must stop writing, as of its last renewal; undefined when it does not lead. */
+  writeDeadlineAt(): number | undefined {
+    return this.state.kind === "leader" ? this.writeDeadline(this.state) : undefined;
   }
 
   /**

@@ -82,7 +82,7 @@ export async function setUpLeadership(
       expiresAt: view.expiresAt ?? null,
     };
   });
-  const loop = new ElectionLoop(election, sleepUnref);
+  const loop = new ElectionLoop(election, sleepUnref, performance);
   return {
     mayWrite: () => election.mayWrite(),
     onChange: (listener) => listeners.push(listener),
