@@ -52,6 +52,11 @@ const headings = ["NAME", "MODE", "READY", "DRIFT", "INSTANCES", "LAST RECONCILE
 
 /** The table, columns padded to their widest cell as `kubectl get` prints them, then one line of summary. */
 export function renderStatusTable(document: StatusDocument, now: Date): string {
+  return `${manifestsTable(document, now)}\n${leadershipLine(document)}`;
+}
+
+/** The manifests of one directory (or one target) and their summary line. */
+export function manifestsTable(document: StatusDocument, now: Date): string {
   const cells = statusRows(document).map((row) => [
     row.name,
     row.mode,
@@ -75,6 +80,18 @@ export function renderStatusTable(document: StatusDocument, now: Date): string {
   return [...lines, summaryLine(document)].join("\n");
 }
 
+/** Who makes changes, as the status page's banner says it: leading, standby (who leads), or no lease configured. */
+export function leadershipLine(document: Pick<StatusDocument, "leadership">): string {
+  const leadership = document.leadership;
+  if (leadership === undefined) return "leadership: no lease configured (this process makes changes alone)";
+  const lease = `lease "${leadership.lease.name}" in table ${leadership.lease.table}`;
+  const since = leadership.since === null ? "" : ` since ${leadership.since}`;
+  const until = leadership.expiresAt === null ? "" : `, lease until ${leadership.expiresAt}`;
+  if (leadership.leading) return `leadership: leading as ${leadership.holderId}${since}${until} (${lease})`;
+  if (leadership.leader === null) return `leadership: standby, no leader seen (${lease})`;
+  return `leadership: standby, ${leadership.leader} leads${since}${until} (${lease})`;
+}
+
 function summaryLine(document: StatusDocument): string {
   const { summary, source } = document;
   const parts = [
@@ -93,5 +110,6 @@ export function statusJson(document: StatusDocument) {
     summary: document.summary,
     manifests: statusRows(document),
     errors: document.errors,
+    leadership: document.leadership ?? null,
   };
 }

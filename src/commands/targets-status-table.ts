@@ -1,6 +1,6 @@
 import type { StatusDocument } from "../status/status-store.js";
 import type { TargetStatusSection, TargetsStatusDocument } from "../status/targets-status.js";
-import { allReady, renderStatusTable, statusRows } from "./status-table.js";
+import { allReady, leadershipLine, manifestsTable, statusRows } from "./status-table.js";
 
 /** A target's section read as the document of one directory, so that the one-directory table can show it. */
 function asDocument(section: TargetStatusSection): StatusDocument {
@@ -16,16 +16,19 @@ function header(section: TargetStatusSection): string {
   return `target ${section.name} (${where})${unavailable}${connecting}`;
 }
 
-/** `rolecall status` of a daemon run with --targets: the files in no target's directory, then a table per target. */
+/**
+ * `rolecall status` of a daemon run with --targets: the files in no target's directory, a table per target, and
+ * who makes changes (one lease for all targets).
+ */
 export function renderTargetsStatusTable(document: TargetsStatusDocument, now: Date): string {
   const outside = document.outside.map(
     (error) => `invalid: ${error.file}:${error.line}:${error.column}: ${error.message}`,
   );
   const sections = document.targets.map((section) => {
-    const table = section.reachable ? `\n${indent(renderStatusTable(asDocument(section), now))}` : "";
+    const table = section.reachable ? `\n${indent(manifestsTable(asDocument(section), now))}` : "";
     return `${header(section)}${table}`;
   });
-  return [...outside, ...sections].join("\n\n");
+  return [...outside, ...sections, leadershipLine(document)].join("\n\n");
 }
 
 /** Ready: no file outside every target, every target reached, and each of them ready as one directory is. */
@@ -50,6 +53,7 @@ export function targetsStatusJson(document: TargetsStatusDocument) {
       errors: section.errors,
     })),
     outside: document.outside,
+    leadership: document.leadership ?? null,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { LeaderElection } from "./leader-election.js";
+import type { LeaderElection, MonotonicClock } from "./leader-election.js";
 
 /**
  * Runs the election's rounds one after another, each after the delay the last one asked for. stop() ends the
@@ -15,6 +15,7 @@ export class ElectionLoop {
   constructor(
     private readonly election: LeaderElection,
     private readonly sleep: (milliseconds: number) => Promise<void>,
+    private readonly clock: MonotonicClock,
   ) {}
 
   start(): void {
@@ -30,11 +31,28 @@ export class ElectionLoop {
 
   private async loop(): Promise<void> {
     for (;;) {
+      this.watchWriteDeadline();
       const delay = await this.election.step();
       if (this.isStopping()) return;
       await Promise.race([this.sleep(delay), this.stopped]);
       if (this.isStopping()) return;
     }
+  }
+
+  /**
+   * A leader's round may hang past the moment it must stop writing: a watcher ends its leadership at that moment
+   * instead. Node can fire a timer a few milliseconds early (it counts from the event loop's cached time, in whole
+   * milliseconds), so the watcher sleeps again until the clock says the deadline has come. It is not cancelled:
+   * once the lease is renewed (the deadline moved), expire() finds nothing to do.
+   */
+  private watchWriteDeadline(): void {
+    const deadline = this.election.writeDeadlineAt();
+    if (deadline === undefined) return;
+    const watch = async () => {
+      while (this.clock.now() < deadline) await this.sleep(deadline - this.clock.now());
+      this.election.expire();
+    };
+    void watch();
   }
 
   /** Read through a method: stop() sets it while the loop awaits. */

@@ -16,6 +16,8 @@ export interface LeadershipView {
   readonly leader: string | undefined;
   /** When that holder took the lease (its own clock), if known. */
   readonly since: string | undefined;
+  /** When the lease last written by that holder ends (the writer's clock), if known: for people, not decisions. */
+  readonly expiresAt: string | undefined;
 }
 
 export interface ElectionEvents {
@@ -36,6 +38,7 @@ type State =
       readonly version: string;
       readonly renewSentAt: number;
       readonly since: string;
+      readonly expiresAt: string;
     };
 
 /**
@@ -64,10 +67,34 @@ export class LeaderElection {
 
   view(): LeadershipView {
     const leading = this.mayWrite();
-    if (this.state.kind === "leader")
-      return { holderId: this.holderId, leading, leader: this.holderId, since: this.state.since };
+    if (this.state.kind === "leader") {
+      const { since, expiresAt } = this.state;
+      return { holderId: this.holderId, leading, leader: this.holderId, since, expiresAt };
+    }
     const record = this.state.seen?.record;
-    return { holderId: this.holderId, leading, leader: record?.holder, since: record?.leaderSince };
+    const expiresAt = record?.holder === undefined ? undefined : record.expiresAt || undefined;
+    return {
+      holderId: this.holderId,
+      leading,
+      leader: record?.holder,
+      since: record?.leaderSince,
+      expiresAt,
+    };
+  }
+
+  /** When (on the monotonic clock) this leader must stop writing, as of its last renewal; undefined when it does not lead. */
+  writeDeadlineAt(): number | undefined {
+    return this.state.kind === "leader" ? this.writeDeadline(this.state) : undefined;
+  }
+
+  /**
+   * Stops leading now if the write deadline has passed. A round can hang (a black-holed connection is only given
+   * up at the request timeout, then retried): the loop calls this at the deadline, so listeners and
+   * rolecall_leader learn on time, not when the hung call returns. mayWrite() is right either way.
+   */
+  expire(): void {
+    if (this.state.kind === "leader" && this.clock.now() >= this.writeDeadline(this.state))
+      this.become({ kind: "standby" });
   }
 
   /** One round: renew (leader) or look and maybe take (standby). Answers the milliseconds until the next round. */
@@ -114,7 +141,7 @@ export class LeaderElection {
       this.become({ kind: "standby" });
       return 0;
     }
-    this.state = { kind: "leader", version: next.version, renewSentAt: sentAt, since: state.since };
+    this.state = { ...state, version: next.version, renewSentAt: sentAt, expiresAt: next.expiresAt };
     return this.timing.renewMs;
   }
 
@@ -161,7 +188,13 @@ export class LeaderElection {
       this.state = { kind: "standby" };
       return pollIntervalMs(this.timing);
     }
-    this.become({ kind: "leader", version: next.version, renewSentAt: sentAt, since });
+    this.become({
+      kind: "leader",
+      version: next.version,
+      renewSentAt: sentAt,
+      since,
+      expiresAt: next.expiresAt,
+    });
     return this.timing.renewMs;
   }
 

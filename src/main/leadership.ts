@@ -82,9 +82,10 @@ export async function setUpLeadership(
       leading: view.leading,
       leader: view.leader ?? null,
       since: view.since ?? null,
+      expiresAt: view.expiresAt ?? null,
     };
   });
-  const loop = new ElectionLoop(election, sleepUnref);
+  const loop = new ElectionLoop(election, sleepUnref, performance);
   return {
     mayWrite: () => election.mayWrite(),
     onChange: (listener) => listeners.push(listener),

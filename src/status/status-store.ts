@@ -83,6 +83,8 @@ export interface LeadershipStatus {
   readonly leader: string | null;
   /** When that leader took the lease (ISO 8601), null when unknown. */
   readonly since: string | null;
+  /** When the lease that leader last wrote ends (ISO 8601, its clock), null when nobody holds it or unknown. */
+  readonly expiresAt: string | null;
 }
 
 /** A manifest as the latest directory read knows it. */

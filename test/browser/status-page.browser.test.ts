@@ -9,7 +9,7 @@ import { startSimDaemon, waitUntil, type SimDaemon } from "../../scripts/sim-dae
 import { buildServer } from "../../src/http/server.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import { emptyManifestPlan } from "../../src/plan/manifest-plan.js";
-import { StatusStore } from "../../src/status/status-store.js";
+import { StatusStore, type LeadershipStatus } from "../../src/status/status-store.js";
 
 /*
  * The status page in a real browser: Debian's Chromium, driven by playwright-core. The first part runs against the
@@ -98,6 +98,11 @@ describe("the demo's status page in Chromium", () => {
     const { page, violations } = await open(`${demo!.url}/status`);
     expect((await visibleNames(page)).sort()).toEqual(["analytics-reports", "dev-s3-read", "staging-logs"]);
     expect(await page.textContent("#summary .counts")).toMatch(/3 manifests.*2 ready.*1 drifted/s);
+    // The demo runs alone: no --lease-table.
+    expect(await page.getAttribute("#leadership", "data-leadership")).toBe("alone");
+    expect(await page.textContent("#leadership")).toMatch(
+      /no lease configured\s+this process makes changes alone/,
+    );
     const drifted = page.locator('.card[data-name="staging-logs"] li.cond', { hasText: "Drifted" });
     expect(await drifted.getAttribute("class")).toBe("cond bad");
     const ready = page.locator('.card[data-name="dev-s3-read"] li.cond', { hasText: "Ready" });
@@ -264,6 +269,45 @@ describe("the page over a store this test changes", () => {
     expect(await visibleNames(page)).toEqual(["reports-a", "reports-b"]);
     expect(await page.inputValue("#filter-text")).toBe("reports");
     await page.close();
+  });
+
+  it("shows leadership from /status.leadership, and follows it through a refresh", async () => {
+    const lease = { table: "rolecall-lease", name: "rolecall" };
+    const standby: LeadershipStatus = {
+      lease,
+      holderId: "host-b-42-1a2b3c4d",
+      leading: false,
+      leader: "host-a-7-9f8e7d6c",
+      since: "2026-03-01T09:00:00.000Z",
+      expiresAt: "2026-03-01T10:00:12.000Z",
+    };
+    let leadership = standby;
+    store.setLeadership(() => leadership);
+    try {
+      const { page, violations } = await open(`${url}/status`);
+      const banner = page.locator("#leadership");
+      expect(await banner.getAttribute("data-leadership")).toBe("standby");
+      expect((await banner.textContent())?.replace(/\s+/g, " ").trim()).toBe(
+        "standby host-a-7-9f8e7d6c leads since 2026-03-01 09:00:00 UTC · its lease until 2026-03-01 10:00:12 UTC lease rolecall in table rolecall-lease",
+      );
+      expect(await banner.locator("time").first().getAttribute("datetime")).toBe(standby.since);
+      leadership = { ...standby, leading: true, leader: standby.holderId, since: "2026-03-01T10:00:20.000Z" };
+      expect(await refreshNow(page)).toMatch(/^updated/);
+      expect(await banner.getAttribute("data-leadership")).toBe("leading");
+      expect(await banner.textContent()).toMatch(
+        /leading\s+this process\s+host-b-42-1a2b3c4d\s+since 2026-03-01 10:00:20 UTC/,
+      );
+      expect(await page.locator("#leadership .tag").getAttribute("class")).toBe("tag good");
+      leadership = { ...standby, leader: null, since: null, expiresAt: null };
+      expect(await refreshNow(page)).toMatch(/^updated/);
+      expect((await banner.textContent())?.replace(/\s+/g, " ").trim()).toBe(
+        "standby no leader seen lease rolecall in table rolecall-lease",
+      );
+      expect(await violations()).toEqual([]);
+      await page.close();
+    } finally {
+      store.setLeadership(undefined);
+    }
   });
 
   it("a manifest named, or a file holding, <script> renders as text and runs nothing", async () => {

@@ -54,7 +54,32 @@ describe("rolecall status: the table", () => {
       "alpha          enforce   True      0       0           converged 45s ago",
       "observed-one   observe   Unknown   0       0           never",
       "1 of 2 ready, 0 drifted, 0 invalid file(s), revision 0123456",
+      "leadership: no lease configured (this process makes changes alone)",
     ]);
+  });
+
+  it("says whether this process leads, or who does and until when, as the status page does", () => {
+    const status = store();
+    const lease = { table: "rolecall-lease", name: "rolecall" };
+    const leadership = {
+      lease,
+      holderId: "host-b-42-1a2b3c4d",
+      leading: false,
+      leader: "host-a-7-9f8e7d6c",
+      since: "2026-03-01T09:00:00.000Z",
+      expiresAt: "2026-03-01T10:00:12.000Z",
+    };
+    status.setLeadership(() => leadership);
+    const lastLine = () => renderStatusTable(status.document(), now).split("\n").at(-1);
+    expect(lastLine()).toBe(
+      'leadership: standby, host-a-7-9f8e7d6c leads since 2026-03-01T09:00:00.000Z, lease until 2026-03-01T10:00:12.000Z (lease "rolecall" in table rolecall-lease)',
+    );
+    status.setLeadership(() => ({ ...leadership, leading: true, leader: leadership.holderId }));
+    expect(lastLine()).toBe(
+      'leadership: leading as host-b-42-1a2b3c4d since 2026-03-01T09:00:00.000Z, lease until 2026-03-01T10:00:12.000Z (lease "rolecall" in table rolecall-lease)',
+    );
+    status.setLeadership(() => ({ ...leadership, leader: null, since: null, expiresAt: null }));
+    expect(lastLine()).toBe('leadership: standby, no leader seen (lease "rolecall" in table rolecall-lease)');
   });
 
   it("ages like kubectl", () => {
@@ -92,7 +117,9 @@ describe("rolecall status: against a daemon's HTTP API", () => {
     const parsed = JSON.parse(json.stdout) as {
       manifests: { name: string; ready: string }[];
       source: { revision: string };
+      leadership: unknown;
     };
+    expect(parsed.leadership).toBeNull();
     expect(parsed.manifests.map(({ name, ready }) => `${name} ${ready}`)).toEqual([
       "alpha True",
       "observed-one Unknown",

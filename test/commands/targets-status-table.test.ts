@@ -69,6 +69,9 @@ describe("rolecall status of a daemon run with --targets", () => {
       "",
       "target dev (account 222222222222; us-east-1)",
       "  unavailable: AccountMismatch: the credentials belong to account 444444444444",
+      "",
+      // One lease for every target: said once, after them.
+      "leadership: no lease configured (this process makes changes alone)",
     ]);
   });
 
@@ -80,5 +83,6 @@ describe("rolecall status of a daemon run with --targets", () => {
       ["dev", false, 0],
     ]);
     expect(json.targets[1]).toMatchObject({ error: { code: "AccountMismatch", attempts: 2 } });
+    expect(json.leadership).toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { Deployment } from "kubernetes-models/apps/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -15,6 +16,7 @@ const models = {
   Namespace: (value: object) => new Namespace(value),
   ServiceAccount: (value: object) => new ServiceAccount(value),
   Deployment: (value: object) => new Deployment(value),
+  PodDisruptionBudget: (value: object) => new PodDisruptionBudget(value),
   Service: (value: object) => new Service(value),
   ServiceMonitor: (value: object) => new ServiceMonitor(value as never),
 } as const;
@@ -33,7 +35,7 @@ interface Container {
 describe("deploy/kubernetes", () => {
   it("every file the kustomization lists is a valid object of its kind", async () => {
     const kustomization = await read<{ resources: string[] }>("kustomization.yaml");
-    expect(kustomization.resources.length).toBe(5);
+    expect(kustomization.resources.length).toBe(6);
     for (const file of kustomization.resources) {
       const object = await read<{ kind: keyof typeof models; apiVersion: string }>(file);
       const model = models[object.kind];
@@ -98,6 +100,37 @@ describe("deploy/kubernetes", () => {
         readOnlyRootFilesystem: true,
         capabilities: { drop: ["ALL"] },
       });
+  });
+
+  it("a disruption budget lets a drain take one of the pair at a time, whatever the replica count", async () => {
+    const deployment = await read<{
+      spec: {
+        replicas: number;
+        strategy: { rollingUpdate: { maxSurge: number; maxUnavailable: number } };
+        template: { metadata: { labels: Record<string, string> } };
+      };
+    }>("deployment.yaml");
+    const budget = await read<{
+      spec: {
+        maxUnavailable?: number;
+        minAvailable?: number;
+        unhealthyPodEvictionPolicy?: string;
+        selector: { matchLabels: Record<string, string> };
+      };
+    }>("poddisruptionbudget.yaml");
+    expect(deployment.spec.template.metadata.labels).toMatchObject(budget.spec.selector.matchLabels);
+    // As the disruption controller counts: evictions allowed = healthy pods - (replicas - maxUnavailable).
+    const allowed = (replicas: number, healthy: number) =>
+      Math.max(0, healthy - (replicas - (budget.spec.maxUnavailable ?? 0)));
+    expect(budget.spec.minAvailable).toBeUndefined();
+    expect(allowed(deployment.spec.replicas, 2)).toBe(1); // the pair: one at a time, never both
+    expect(allowed(deployment.spec.replicas, 1)).toBe(0); // one already gone: the other stays
+    expect(allowed(1, 1)).toBe(1); // scaled to one: a drain still proceeds
+    expect(budget.spec.unhealthyPodEvictionPolicy).toBe("AlwaysAllow");
+    // A rollout is not an eviction: it keeps both pods, surging a new one (a standby) before stopping an old one.
+    const { maxSurge, maxUnavailable } = deployment.spec.strategy.rollingUpdate;
+    expect(deployment.spec.replicas - maxUnavailable).toBeGreaterThanOrEqual(deployment.spec.replicas);
+    expect(maxSurge).toBeGreaterThan(0);
   });
 
   it("the Service selects the pods and the ServiceMonitor scrapes the Service's port", async () => {

@@ -5,8 +5,10 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isMutatingOperation } from "../../src/aws/call-observer.js";
 import type { StatusDocument } from "../../src/status/status-store.js";
+import { runCli } from "../support/cli.js";
 import { startDaemon, waitFor, type Daemon } from "../support/daemon.js";
 import { manifestYaml, profilesByInstance } from "../support/drift-kit.js";
+import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import {
   launchInstances,
   motoClients,
@@ -27,6 +29,8 @@ let ec2: EC2Client;
 let dynamodb: DynamoDBClient;
 const dirs = tempDirs("failover-e2e");
 const daemons: Daemon[] = [];
+/** Each process's IAM and EC2 requests go through a proxy of its own: its mutating calls counted outside it. */
+const proxyOf = new Map<Daemon, FaultProxy>();
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -47,7 +51,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(daemons.map((daemon) => daemon.kill()));
+  await Promise.allSettled(daemons.map((daemon) => daemon.kill()));
+  await Promise.allSettled([...proxyOf.values()].map((proxy) => proxy.close()));
   await moto.stop();
   await dirs.cleanup();
 });
@@ -84,10 +89,26 @@ describe("two rolecall run processes with one lease table, on moto_server", () =
   let directory: string;
   const instances: Record<string, string> = {};
   const start = async () => {
-    const daemon = await startDaemon({ moto, manifests: directory, args: leaseArgs });
+    const proxy = await startFaultProxy({ target: moto.endpoint, seed: 0 });
+    const daemon = await startDaemon({
+      moto,
+      manifests: directory,
+      args: leaseArgs,
+      env: { AWS_ENDPOINT_URL: proxy.url, AWS_ENDPOINT_URL_DYNAMODB: moto.endpoint },
+    }).catch(async (error: unknown) => {
+      await proxy.close();
+      throw error;
+    });
     daemons.push(daemon);
+    proxyOf.set(daemon, proxy);
     return daemon;
   };
+  /** When moto's side saw this process's mutating IAM and EC2 requests arrive. */
+  const arrivals = (daemon: Daemon) =>
+    proxyOf
+      .get(daemon)
+      ?.mutatingArrivals()
+      .map((arrival) => arrival.at) ?? [];
   const manifest = async (name: string) => {
     const [id] = await launchInstances(ec2, { Team: name });
     if (id === undefined) throw new Error("moto launched no instance");
@@ -114,6 +135,12 @@ describe("two rolecall run processes with one lease table, on moto_server", () =
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(await mutatingCalls(leader)).toBeGreaterThan(0);
     expect(await mutatingCalls(standby)).toBe(0);
+    // The same seen from outside the processes, on the way to moto.
+    // (Read before the process's own count, which counts a request as it is sent, so can only be ahead.)
+    const seenByMoto = arrivals(leader).length;
+    expect(seenByMoto).toBeGreaterThan(0);
+    expect(seenByMoto).toBeLessThanOrEqual(await mutatingCalls(leader));
+    expect(arrivals(standby)).toEqual([]);
     expect((await standby.get("/readyz")).status).toBe(200);
     const seen = await leadership(standby);
     const own = await leadership(leader);
@@ -136,6 +163,10 @@ describe("two rolecall run processes with one lease table, on moto_server", () =
     await converged("two", leaseMs + 5000);
     expect(performance.now() - killedAt).toBeLessThan(leaseMs + 5000);
     expect((await leadership(second))?.leading).toBe(true);
+    // Exactly one wrote at any time: the standby only after the leader was gone.
+    expect(arrivals(second).length).toBeGreaterThan(0);
+    expect(Math.min(...arrivals(second))).toBeGreaterThan(killedAt);
+    expect(Math.max(...arrivals(first))).toBeLessThan(killedAt);
   });
 
   it("SIGTERM of the leader: it releases the lease and the standby takes over within 2 s", async () => {
@@ -148,6 +179,16 @@ describe("two rolecall run processes with one lease table, on moto_server", () =
       },
     );
     expect((await leadership(third))?.leading).toBe(false);
+    // rolecall status on the standby names the leader, in its table and in its JSON.
+    const holder = (await leadership(second))?.holderId ?? "";
+    const text = await runCli(["status", "--url", third.url]);
+    expect(text.stdout).toContain(`leadership: standby, ${holder} leads since `);
+    const json = await runCli(["status", "--url", third.url, "--output", "json"]);
+    expect((JSON.parse(json.stdout) as { leadership: unknown }).leadership).toMatchObject({
+      leading: false,
+      leader: holder,
+      lease: { table, name: "rolecall" },
+    });
     const stopping = second.stop("SIGTERM");
     const sentAt = performance.now();
     await waitFor("the standby to lead", async () => (await leadership(third))?.leading === true, {
@@ -159,6 +200,8 @@ describe("two rolecall run processes with one lease table, on moto_server", () =
     expect((await stopping).code).toBe(0);
     await manifest("three");
     await converged("three", 10_000);
+    expect(arrivals(third).length).toBeGreaterThan(0);
+    expect(Math.min(...arrivals(third))).toBeGreaterThan(Math.max(...arrivals(second)));
     const item = await dynamodb.send(
       new GetItemCommand({ TableName: table, Key: { id: { S: "rolecall" } }, ConsistentRead: true }),
     );

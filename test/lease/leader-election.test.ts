@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ElectionLoop } from "../../src/lease/election-loop.js";
 import { LeaderElection } from "../../src/lease/leader-election.js";
 import { leaseTimingProblem, pollIntervalMs } from "../../src/lease/lease-record.js";
 import { ManualClock, MemoryLeaseStore } from "./memory-lease-store.js";
@@ -102,6 +103,63 @@ describe("LeaderElection", () => {
     await a.instance.step();
     expect(a.instance.mayWrite()).toBe(true);
     expect(a.changes).toEqual([true, false, true]);
+  });
+
+  it("ends the leadership of a leader whose renewal hangs at its write deadline, not when the call returns", async () => {
+    const store = new MemoryLeaseStore();
+    const clock = new ManualClock();
+    const changes: boolean[] = [];
+    const base = store.client();
+    let hang = false;
+    let release: (() => void) | undefined;
+    const hanging = {
+      read: () => base.read(),
+      write: (next: Parameters<typeof base.write>[0], expected: string | undefined) =>
+        hang
+          ? new Promise<boolean>((resolve) => {
+              release = () => {
+                resolve(false);
+              };
+            })
+          : base.write(next, expected),
+    };
+    const a = new LeaderElection(hanging, "a", timing, clock, () => new Date(clock.now()), {
+      onChange: (leading) => changes.push(leading),
+    });
+    // The loop's sleeps, run by hand: each is resolved when the test moves the clock past its end, less 5 ms (as
+    // Node fires a timer early when the event loop's cached time is behind).
+    const sleeps: { until: number; wake: () => void }[] = [];
+    const sleep = (milliseconds: number) =>
+      new Promise<void>((resolve) => sleeps.push({ until: clock.now() + milliseconds - 5, wake: resolve }));
+    const advanceTo = async (time: number) => {
+      clock.time = time;
+      for (const due of sleeps.filter((entry) => entry.until <= time)) {
+        sleeps.splice(sleeps.indexOf(due), 1);
+        due.wake();
+      }
+      for (let turn = 0; turn < 10; turn += 1) await Promise.resolve();
+    };
+    const loop = new ElectionLoop(a, sleep, clock);
+    loop.start();
+    await advanceTo(clock.now());
+    expect(a.mayWrite()).toBe(true);
+    const renewedAt = clock.now();
+    expect(a.writeDeadlineAt()).toBe(renewedAt + timing.durationMs - timing.renewMs);
+    hang = true;
+    await advanceTo(renewedAt + timing.renewMs);
+    expect(release).toBeDefined();
+    await advanceTo(renewedAt + timing.durationMs - timing.renewMs - 1);
+    expect(changes).toEqual([true]);
+    await advanceTo(renewedAt + timing.durationMs - timing.renewMs);
+    // The renewal still hangs, and yet the leader stepped down on time.
+    expect(a.mayWrite()).toBe(false);
+    expect(changes).toEqual([true, false]);
+    expect(a.writeDeadlineAt()).toBeUndefined();
+    hang = false;
+    release?.();
+    const stopping = loop.stop();
+    await advanceTo(clock.now() + timing.renewMs);
+    await stopping;
   });
 
   it("releases the lease on stop, so that a standby takes it at its next look", async () => {

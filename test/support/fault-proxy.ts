@@ -75,6 +75,14 @@ export interface KillRecord {
   readonly action: string;
 }
 
+/** A mutating request as it reached the proxy. */
+export interface MutatingArrival {
+  /** performance.now() in the test process when the request arrived, before any fault or forwarding. */
+  readonly at: number;
+  readonly service: AwsServiceName;
+  readonly action: string;
+}
+
 export interface FaultProxy {
   readonly url: string;
   readonly seed: number;
@@ -91,6 +99,8 @@ export interface FaultProxy {
   countsByPhase(): Record<FaultPhase, number>;
   /** Requests received, and those of them that were mutating. */
   requests(): { total: number; mutating: number; byAction: Record<string, number> };
+  /** Every mutating request received, with its arrival time: when a process last changed something. */
+  mutatingArrivals(): readonly MutatingArrival[];
   /** Arms a kill point; resolves with where it fired. Counting starts at zero when armed. */
   armKill(point: KillPoint): Promise<KillRecord>;
   /** Disarms a kill point that did not fire (e.g. the run finished first); returns whether one was armed. */
@@ -166,6 +176,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   let total = 0;
   let mutating = 0;
+  let arrivals: MutatingArrival[] = [];
   const byAction = new Map<string, number>();
   const occurrences = new Map<string, number>();
   let injected: InjectedFault[] = [];
@@ -295,7 +306,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const service = serviceOf(request, form);
     byAction.set(`${service}:${action}`, (byAction.get(`${service}:${action}`) ?? 0) + 1);
     const isMutating = form.has("Action") && isMutatingOperation(action);
-    if (isMutating) mutating += 1;
+    if (isMutating) {
+      mutating += 1;
+      arrivals.push({ at: performance.now(), service, action });
+    }
 
     // A kill point takes precedence over faults: the request that kills is forwarded or not, nothing else.
     if (isMutating && armed !== undefined && !armed.fired) {
@@ -387,6 +401,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       after: injected.filter((fault) => fault.phase === "after").length,
     }),
     requests: () => ({ total, mutating, byAction: Object.fromEntries([...byAction].sort()) }),
+    mutatingArrivals: () => [...arrivals],
     armKill: (point) => {
       if (!Number.isInteger(point.atMutating) || point.atMutating < 1)
         throw new Error(`armKill: atMutating must be a positive integer, got ${point.atMutating}`);
@@ -402,6 +417,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     resetCounters: () => {
       total = 0;
       mutating = 0;
+      arrivals = [];
       byAction.clear();
       occurrences.clear();
       injected = [];

@@ -5,6 +5,7 @@ import {
   type TargetsStatusDocument,
 } from "../../status/targets-status.js";
 import { html, Html } from "./html.js";
+import { leadershipBanner } from "./leadership-banner.js";
 import { manifestCard } from "./manifest-card.js";
 import { pageAssets } from "./page-assets.js";
 import { revisionLine, summaryBar } from "./summary-bar.js";
@@ -132,8 +133,14 @@ export function renderStatusPage(
   options: PageOptions,
 ): string {
   if (!isTargetsDocument(document))
-    return layout("rolecall status", options, summaryBar(document), filterBox, world(document));
-  const content = html`${notices(document)}${invalidFiles(document.outside, "invalid-files", "Files in no target's directory")}
+    return layout(
+      "rolecall status",
+      options,
+      summaryBar(document),
+      filterBox,
+      html`${leadershipBanner(document)}${world(document)}`,
+    );
+  const content = html`${leadershipBanner(document)}${notices(document)}${invalidFiles(document.outside, "invalid-files", "Files in no target's directory")}
   ${document.targets.map(targetSection)}`;
   return layout("rolecall status", options, summaryBar(allTargets(document)), filterBox, content);
 }
