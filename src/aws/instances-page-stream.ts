@@ -47,9 +47,12 @@ export class InstancesPageFold {
   private nextToken: string | undefined;
   private current: { id: string; state: string; tags: Record<string, string> } | undefined;
   private tagKey = "";
+  private root: string | undefined;
+  private unnamed = 0;
 
   constructor() {
     this.parser.on("opentag", (tag) => {
+      this.root ??= tag.name;
       this.path.push(tag.name);
       this.text = "";
       if (this.path.join("/") === paths.instance) this.current = { id: "", state: "unknown", tags: {} };
@@ -68,8 +71,16 @@ export class InstancesPageFold {
     this.parser.write(chunk);
   }
 
+  /**
+   * The page, or an error when the body was not one: a body of another shape read as an empty page would hide
+   * every instance from the pass, so it fails the read as a malformed response does.
+   */
   close(): InstancesPageEntries {
     this.parser.close();
+    if (this.root !== "DescribeInstancesResponse")
+      throw new Error(`DescribeInstances answered with a <${this.root ?? "nothing"}> document, not a page`);
+    if (this.unnamed > 0)
+      throw new Error(`DescribeInstances listed ${this.unnamed} instance(s) without an ID`);
     return { instances: this.instances, accountId: this.accountId, nextToken: this.nextToken };
   }
 
@@ -88,6 +99,7 @@ export class InstancesPageFold {
     else if (path === paths.tag) this.tagKey = "";
     else if (path === paths.instance) {
       if (current.id !== "") this.instances.push(current);
+      else this.unnamed += 1;
       this.current = undefined;
     }
   }

@@ -83,6 +83,13 @@ describe("InstancesPageFold", () => {
   it("refuses a truncated body rather than returning part of a page", () => {
     expect(() => fold([page.slice(0, page.length / 2)])).toThrow();
   });
+
+  it("refuses a document that is not a page, and an instance without an ID, rather than reading no instances", () => {
+    expect(() => fold(["<Response><Errors/></Response>"])).toThrow(/<Response> document/);
+    const unnamed =
+      "<DescribeInstancesResponse><reservationSet><item><instancesSet><item><instanceState><name>running</name></instanceState></item></instancesSet></item></reservationSet></DescribeInstancesResponse>";
+    expect(() => fold([unnamed])).toThrow(/1 instance\(s\) without an ID/);
+  });
 });
 
 /** An EC2 client whose HTTP handler answers every request with one status and body, in chunks of 100 bytes. */
