@@ -112,6 +112,20 @@ export async function startDaemon(moto, dir, nodeFlags, extraArgs = []) {
   return { child, readySeconds, base };
 }
 
+/** The samples of a /metrics page (Prometheus text format): name, labels and value of each line. */
+export async function scrapeMetrics(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const samples = [];
+  for (const line of text.split("\n")) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (match === null) continue;
+    const labels = {};
+    for (const [, key, value] of (match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value;
+    samples.push({ name: match[1], labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
 export async function memoryOf(child) {
   const status = await readFile(`/proc/${child.pid}/status`, "utf8").catch(() => "");
   return {

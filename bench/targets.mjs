@@ -1,10 +1,12 @@
-// npm run bench:targets: the no-change pass of `rolecall apply --targets` at 3 targets (3 accounts) × 2 regions ×
-// 300 manifests each, against moto_server: calls per target (per account and per region) and time. Not part of
-// npm test; numbers are reported, never asserted.
+// npm run bench:targets: the no-change pass at 3 targets (3 accounts) × 2 regions × 300 manifests each, against
+// moto_server: calls per target (per account and per region) and time, first of `rolecall apply --targets`, then
+// of the daemon (`rolecall run --targets`) on the same converged state: its time from start to /readyz 200, one
+// no-change resync per target read from /metrics (calls by target, mutating ones, resync duration) and its peak
+// RSS. Not part of npm test; numbers are reported, never asserted.
 //
-//   node bench/targets.mjs [--targets 3] [--manifests 300] [--instances 20] [--passes 3]
+//   node bench/targets.mjs [--targets 3] [--manifests 300] [--instances 20] [--passes 3] [--daemon-resync 30s]
 //
-// Needs `npm run build` first (npm run bench:targets does it).
+// Needs `npm run build` first (npm run bench:targets does it). Writes bench/targets-results.json.
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -13,6 +15,15 @@ import { fileURLToPath } from "node:url";
 import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { startMoto } from "../test/support/moto-server.mjs";
+import {
+  measuredOn,
+  memoryOf,
+  mutatingOps,
+  rateFlags,
+  scrapeMetrics,
+  startDaemon,
+  stopDaemon,
+} from "./harness.mjs";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -26,9 +37,8 @@ const targetCount = option("targets", 3);
 const perTarget = option("manifests", 300);
 const instancesPerRegion = option("instances", 20);
 const passes = option("passes", 3);
+const resyncFlag = args.includes("--daemon-resync") ? args[args.indexOf("--daemon-resync") + 1] : "30s";
 const regions = ["us-east-1", "eu-west-1"];
-// moto does not throttle; the defaults (IAM 10/s) are for shared production accounts.
-const rateFlags = ["--iam-rate", "2000", "--ec2-rate", "2000", "--concurrency", "8"];
 const accountOf = (index) => String(111111111111 * (index + 1)).slice(0, 12);
 
 const moto = await startMoto();
@@ -88,9 +98,121 @@ try {
     console.log(
       `${target.name} (${target.account}; ${target.regions.join(", ")}): ${target.status}, ${target.manifests.length} manifests, ${target.awsCalls.total} calls: ${JSON.stringify(target.awsCalls.byOperation)}`,
     );
+  const daemon = await measureDaemon(
+    manifests,
+    targetsFile,
+    targets.map((target) => target.name),
+  );
+  const results = {
+    ...measuredOn(),
+    shape: { targets: targetCount, regionsPerTarget: regions.length, manifestsPerTarget: perTarget },
+    instancesPerRegion,
+    rateLimits: `${rateFlags.join(" ")}: moto does not throttle, so the client-side limits (defaults IAM 10/s) are raised out of the way; the figures are rolecall's own cost`,
+    apply: {
+      coldSeconds: cold.seconds,
+      coldCalls: cold.awsCalls.total,
+      noChangePasses: passes,
+      noChangeSeconds: times,
+      noChangeMutating: samples.reduce((sum, sample) => sum + sample.awsCalls.mutating, 0),
+      byTarget: last.targets.map((target) => ({
+        target: target.name,
+        calls: target.awsCalls.total,
+        byOperation: target.awsCalls.byOperation,
+      })),
+    },
+    daemon,
+  };
+  await writeFile(new URL("targets-results.json", import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+  console.log("\nwrote bench/targets-results.json");
 } finally {
   await moto.stop();
   await rm(work, { recursive: true, force: true });
+}
+
+/** `rolecall run --targets` on the converged state: start to ready, then one no-change resync per target. */
+async function measureDaemon(manifests, targetsFile, names) {
+  const { child, readySeconds, base } = await startDaemon(
+    moto,
+    manifests,
+    [],
+    ["--targets", targetsFile, "--resync", resyncFlag],
+  );
+  try {
+    console.log(`\ndaemon (run --targets, --resync ${resyncFlag}): ready after ${readySeconds.toFixed(1)} s`);
+    const resync = await oneResync(base, names);
+    const memory = await memoryOf(child);
+    for (const target of resync.targets)
+      console.log(
+        `${target.target}: one no-change resync ${target.resyncSeconds.toFixed(2)} s, ${target.calls} calls (${target.mutating} mutating): ${JSON.stringify(target.byOperation)}`,
+      );
+    console.log(`peak RSS ${memory.peakRssMiB.toFixed(0)} MiB (Node default flags)`);
+    return { resyncFlag, readySeconds, ...resync, peakRssMiB: memory.peakRssMiB, rssMiB: memory.rssMiB };
+  } finally {
+    await stopDaemon(child);
+  }
+}
+
+/**
+ * What one full resync of each target cost: /metrics once every target's first pass is done and its queue empty,
+ * then again once each has resynced once more (on its own --resync timer) and drained its queue; the difference.
+ */
+async function oneResync(base, names) {
+  // The queue depth gauge is not 0 between passes here, so "done" is: resynced, and no call for half a second.
+  const settled = (samples, previous, minimum) =>
+    names.every(
+      (name) =>
+        samples.get(name).resyncs >= minimum(name) &&
+        total(samples.get(name).calls) === total(previous?.get(name).calls),
+    );
+  const before = await pollMetrics(base, names, (samples, previous) => settled(samples, previous, () => 1));
+  const after = await pollMetrics(base, names, (samples, previous) =>
+    settled(samples, previous, (name) => before.get(name).resyncs + 1),
+  );
+  const targetsOut = names.map((name) => {
+    const [a, b] = [before.get(name), after.get(name)];
+    const byOperation = {};
+    for (const [operation, count] of b.calls) {
+      const delta = count - (a.calls.get(operation) ?? 0);
+      if (delta > 0) byOperation[operation] = delta;
+    }
+    const calls = Object.values(byOperation).reduce((sum, count) => sum + count, 0);
+    const mutating = Object.entries(byOperation)
+      .filter(([operation]) => mutatingOps.test(operation))
+      .reduce((sum, [, count]) => sum + count, 0);
+    const resyncSeconds = (b.resyncSum - a.resyncSum) / (b.resyncs - a.resyncs);
+    return { target: name, resyncSeconds, calls, mutating, byOperation: sorted(byOperation) };
+  });
+  return { targets: targetsOut };
+}
+
+/** Scrapes /metrics every 500 ms until `done(now, last scrape)` says so (10 minutes at most), per target. */
+async function pollMetrics(base, names, done) {
+  const deadline = Date.now() + 600_000;
+  let previous;
+  for (;;) {
+    const samples = new Map();
+    for (const name of names) samples.set(name, { calls: new Map(), resyncs: 0, resyncSum: 0 });
+    for (const { name, labels, value } of await scrapeMetrics(base)) {
+      const sample = samples.get(labels.target);
+      if (sample === undefined) continue;
+      if (name === "rolecall_aws_api_requests_total")
+        sample.calls.set(`${labels.service}:${labels.operation}`, value);
+      else if (name === "rolecall_resync_duration_seconds_count") sample.resyncs = value;
+      else if (name === "rolecall_resync_duration_seconds_sum") sample.resyncSum = value;
+    }
+    if (done(samples, previous)) return samples;
+    if (Date.now() > deadline) throw new Error("the daemon's targets did not resync within 10 minutes");
+    previous = samples;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+function total(calls) {
+  return calls === undefined ? NaN : [...calls.values()].reduce((sum, count) => sum + count, 0);
+}
+
+function sorted(record) {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 function manifestYaml(name) {

@@ -25,17 +25,32 @@ export interface TargetConnection {
   readonly partition: string;
 }
 
-/** A target that cannot be reached as declared; `code` is stable (AssumeRoleFailed, AccountMismatch). */
+/**
+ * A target that cannot be reached as declared; `code` is stable: AssumeRoleFailed, AccountMismatch, and, once
+ * connected, CredentialsRejected (AWS refused the session itself: expired or invalid token).
+ */
 export class TargetUnavailableError extends Error {
   constructor(
     readonly target: string,
-    readonly code: "AssumeRoleFailed" | "AccountMismatch",
+    readonly code: "AssumeRoleFailed" | "AccountMismatch" | "CredentialsRejected",
     detail: string,
   ) {
     super(`target ${target}: ${code}: ${detail}`);
     this.name = "TargetUnavailableError";
   }
 }
+
+/** Error codes by which IAM, EC2 and STS refuse the credentials themselves, not what they were asked to do. */
+const sessionRefused = new Set([
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "InvalidClientTokenId",
+  "UnrecognizedClientException",
+  "AuthFailure",
+]);
+
+/** Called when a connected target's credentials fail: the daemon marks the target unavailable again. */
+export type CredentialsFailed = (error: TargetUnavailableError) => void;
 
 /**
  * Connects to one target: with a roleArn, through an assumed-role session (RoleSessionName rolecall) that the
@@ -47,33 +62,98 @@ export async function connectTarget(
   settings: AwsSettings,
   observer: CallObserver,
   logger?: CallLogger,
+  onCredentialsFailed?: CredentialsFailed,
 ): Promise<TargetConnection> {
   const [home = "us-east-1"] = target.regions;
   const common = { ...sdkClientConfig(settings), region: home };
+  // Failures while connecting are the connection's own error; only later ones are reported as a loss.
+  let connected = false;
+  const reportLoss = (error: TargetUnavailableError) => {
+    if (connected) onCredentialsFailed?.(error);
+  };
   const credentials =
-    target.roleArn === undefined
-      ? undefined
-      : fromTemporaryCredentials({
-          params: {
-            RoleArn: target.roleArn,
-            RoleSessionName: "rolecall",
-            ...(target.externalId === undefined ? {} : { ExternalId: target.externalId }),
-          },
-          clientConfig: common,
-        });
+    target.roleArn === undefined ? undefined : assumedRole(target, target.roleArn, common, reportLoss);
   const withCredentials = credentials === undefined ? common : { ...common, credentials };
   await checkAccount(target, new STSClient(withCredentials));
+  connected = true;
+  const observed =
+    onCredentialsFailed === undefined ? observer : watchSessionRefusals(target, observer, reportLoss);
   const ec2ByRegion = new Map(
     target.regions.map((region) => [
       region,
-      createCaller("ec2", new EC2Client({ ...withCredentials, region }), settings, observer, logger),
+      createCaller("ec2", new EC2Client({ ...withCredentials, region }), settings, observed, logger),
     ]),
   );
   const [only] = ec2ByRegion.values();
   return {
-    iam: createCaller("iam", new IAMClient(withCredentials), settings, observer, logger),
+    iam: createCaller("iam", new IAMClient(withCredentials), settings, observed, logger),
     ec2: ec2ByRegion.size === 1 && only !== undefined ? only : new RegionRouter(ec2ByRegion),
     partition: partitionOf(home),
+  };
+}
+
+/**
+ * The target's assumed-role session, renewed by the SDK before it expires; a renewal AWS refuses for good (the
+ * role deleted, its trust policy changed: not throttling or a network error, which the calls' retries absorb)
+ * is reported, and the call that needed it fails as before.
+ */
+function assumedRole(
+  target: TargetAccess,
+  roleArn: string,
+  clientConfig: ReturnType<typeof sdkClientConfig> & { readonly region: string },
+  reportLoss: CredentialsFailed,
+): ReturnType<typeof fromTemporaryCredentials> {
+  const provider = fromTemporaryCredentials({
+    params: {
+      RoleArn: roleArn,
+      RoleSessionName: "rolecall",
+      ...(target.externalId === undefined ? {} : { ExternalId: target.externalId }),
+    },
+    clientConfig,
+  });
+  return async (props) => {
+    try {
+      return await provider(props);
+    } catch (raw) {
+      const error = classifyAwsError(raw, {
+        service: "sts",
+        operation: "AssumeRole",
+        dependsOnNewResource: false,
+      });
+      if (error.kind === "terminal")
+        reportLoss(
+          new TargetUnavailableError(
+            target.name,
+            "AssumeRoleFailed",
+            `renewing the session of role ${roleArn} failed: ${error.code}: ${error.detail}`,
+          ),
+        );
+      throw raw;
+    }
+  };
+}
+
+/** Passes every observation on, and reports a call refused for its session (expired or invalid token). */
+function watchSessionRefusals(
+  target: TargetAccess,
+  observer: CallObserver,
+  reportLoss: CredentialsFailed,
+): CallObserver {
+  return {
+    request: (service, operation) => {
+      observer.request(service, operation);
+    },
+    error: (service, operation, code) => {
+      observer.error(service, operation, code);
+      if (sessionRefused.has(code))
+        reportLoss(
+          new TargetUnavailableError(
+            target.name,
+            "CredentialsRejected",
+            `${service}:${operation} refused the target's credentials: ${code}`,
+          ),
+        );
+    },
   };
 }
 

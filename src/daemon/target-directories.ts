@@ -2,7 +2,7 @@ import type { CompileOptions } from "../desired/desired-access.js";
 import { readManifestDirectory } from "../fs/read-manifest-files.js";
 import { ManifestFileMemo, type ManifestFileInput } from "../manifest/examine-file.js";
 import type { ManifestError } from "../manifest/manifest-error.js";
-import { loadManifestSet } from "../manifest-set/load-manifest-set.js";
+import { loadManifestSet, type ManifestSet } from "../manifest-set/load-manifest-set.js";
 import { assignManifests, type ManifestAssignment } from "../targets/assign-manifests.js";
 import type { TargetSpec } from "../targets/target-spec.js";
 
@@ -13,6 +13,18 @@ export interface OutsideHolds {
   /** Nothing is removed: a file is in no target's directory, or an unreachable target's file revealed no name. */
   readonly holdRemovals: boolean;
 }
+
+/** What holdsFor needs of one target's files: the names they claim, and whether some file revealed none. */
+interface ClaimedNames {
+  readonly names: readonly string[];
+  readonly unnamedInvalid: boolean;
+}
+
+type LoadSet = (
+  inputs: readonly ManifestFileInput[],
+  options: CompileOptions,
+  memo: ManifestFileMemo,
+) => Pick<ManifestSet, "manifests" | "invalidNames" | "unnamedInvalid">;
 
 /**
  * The --manifests directory of run --targets, read once for all targets and split by sub-directory, so that a
@@ -25,6 +37,12 @@ export class TargetDirectories {
   private inFlight: Promise<ManifestAssignment> | undefined;
   private next: Promise<ManifestAssignment> | undefined;
   private readonly memos = new Map<string, ManifestFileMemo>();
+  /**
+   * Names claimed by each target's files in `latest`, filled on demand: holdsFor runs on every pass, single-key
+   * reconciles included, and compiling 300 manifests each time would cost more than the reconcile. A new read
+   * empties it; which targets are unreachable only picks entries, so a change of reachability needs no reset.
+   */
+  private claimed = new Map<string, ClaimedNames>();
 
   constructor(
     private readonly root: string,
@@ -33,6 +51,7 @@ export class TargetDirectories {
     private readonly readDirectory: (
       directory: string,
     ) => Promise<ManifestFileInput[]> = readManifestDirectory,
+    private readonly loadSet: LoadSet = loadManifestSet,
   ) {}
 
   /** A target controller's readDirectory: its own files from a fresh read of the whole directory. */
@@ -51,17 +70,25 @@ export class TargetDirectories {
     let holdRemovals = this.outside().length > 0;
     for (const other of unreachable) {
       if (other === target) continue;
-      const set = loadManifestSet(
-        this.latest?.byTarget.get(other) ?? [],
-        this.compileFor(),
-        this.memo(other),
-      );
-      for (const manifest of set.manifests) names.add(manifest.name);
-      for (const name of set.invalidNames) names.add(name);
-      holdRemovals ||= set.unnamedInvalid;
+      const claimed = this.claimedBy(other);
+      for (const name of claimed.names) names.add(name);
+      holdRemovals ||= claimed.unnamedInvalid;
     }
     // Before the first read nothing is known of the other targets' files: nothing may be removed yet.
     return { protectedNames: names, holdRemovals: holdRemovals || this.latest === undefined };
+  }
+
+  private claimedBy(target: string): ClaimedNames {
+    const cached = this.claimed.get(target);
+    if (cached !== undefined) return cached;
+    const set = this.loadSet(this.latest?.byTarget.get(target) ?? [], this.compileFor(), this.memo(target));
+    const claimed = {
+      names: [...set.manifests.map((manifest) => manifest.name), ...set.invalidNames],
+      unnamedInvalid: set.unnamedInvalid,
+    };
+    // Before the first read there is nothing to remember: the next read's files are the first known.
+    if (this.latest !== undefined) this.claimed.set(target, claimed);
+    return claimed;
   }
 
   read(): Promise<ManifestAssignment> {
@@ -79,6 +106,7 @@ export class TargetDirectories {
     const reading = this.readDirectory(this.root).then((inputs) => {
       const assigned = assignManifests(this.root, inputs, this.targets);
       this.latest = assigned;
+      this.claimed = new Map();
       return assigned;
     });
     this.inFlight = reading;

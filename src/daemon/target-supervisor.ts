@@ -28,6 +28,11 @@ export interface SupervisorDeps<Connection> {
   readonly describe: (error: unknown) => Unreachable;
   /** A target was reached: its controller starts here. Called once per target. */
   readonly onReachable: (target: string, connection: Connection) => void;
+  /**
+   * A target lost after it was reached (see `lost`) is reached again: its controller goes on with the first
+   * connection, so this one only proved the role can be assumed again, and is the caller's to dispose of.
+   */
+  readonly onRecovered?: (target: string, connection: Connection) => void;
   /** Every change of state (also each failed retry), in order. */
   readonly onChange?: (target: string, state: TargetState, previous: TargetState) => void;
   readonly backoff?: Backoff;
@@ -46,12 +51,15 @@ export function targetRetryDelay(attempts: number, backoff: Backoff = defaultTar
 
 /**
  * Connects every target of run --targets, each on its own: a target that cannot be reached is retried with
- * exponential backoff (capped) while the others are connected and go on; once reached, it stays so (the SDK
- * renews an assumed role's session, and AWS errors after that are the target's controller's to report).
+ * exponential backoff (capped) while the others are connected and go on. A reached target whose credentials
+ * fail later (its role can no longer be assumed when the SDK renews the session, or AWS refuses the session)
+ * is reported `lost` and is unavailable again, retried the same way: meanwhile its manifests are protected from
+ * removal in the other targets, as before it was first reached. Other AWS errors are its controller's to report.
  */
 export class TargetSupervisor<Connection> {
   private readonly states = new Map<string, TargetState>();
   private readonly timers = new Map<string, Timer>();
+  private readonly reachedOnce = new Set<string>();
   private stopped = false;
 
   constructor(private readonly deps: SupervisorDeps<Connection>) {
@@ -68,6 +76,15 @@ export class TargetSupervisor<Connection> {
     this.stopped = true;
     for (const timer of this.timers.values()) timer.cancel();
     this.timers.clear();
+  }
+
+  /**
+   * A reached target's credentials failed: it is unavailable from now on, and tried again after the first
+   * backoff. Ignored unless the target is reachable (a target already retrying is tried on its own schedule).
+   */
+  lost(target: string, why: Unreachable): void {
+    if (this.stopped || this.states.get(target)?.kind !== "reachable") return;
+    this.failed(target, 1, why);
   }
 
   state(target: string): TargetState | undefined {
@@ -98,6 +115,11 @@ export class TargetSupervisor<Connection> {
     }
     if (this.stopped) return;
     this.set(target, { kind: "reachable", since: this.now().toISOString() });
+    if (this.reachedOnce.has(target)) {
+      this.deps.onRecovered?.(target, connection);
+      return;
+    }
+    this.reachedOnce.add(target);
     this.deps.onReachable(target, connection);
   }
 

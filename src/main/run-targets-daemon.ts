@@ -1,5 +1,10 @@
 import path from "node:path";
-import { connectTarget, TargetUnavailableError, type TargetConnection } from "../aws/target-connection.js";
+import {
+  connectTarget,
+  TargetUnavailableError,
+  type CredentialsFailed,
+  type TargetConnection,
+} from "../aws/target-connection.js";
 import type { RunConfig } from "../config/options.js";
 import { Controller } from "../daemon/controller.js";
 import { ManifestWatcher } from "../daemon/manifest-watcher.js";
@@ -81,7 +86,10 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
   };
   const supervisor = new TargetSupervisor<TargetConnection>({
     targets: specs.map((spec) => spec.name),
-    connect: (name) => connectOne(config, runtimes.get(name), logger),
+    connect: (name) =>
+      connectOne(config, runtimes.get(name), logger, (error) => {
+        supervisor.lost(name, describeUnreachable(error));
+      }),
     describe: describeUnreachable,
     onReachable: (name, connection) => {
       const runtime = runtimes.get(name);
@@ -94,6 +102,11 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
         readSource,
         unreachable: () => supervisor.notReachable(),
       });
+    },
+    // The controller goes on with its first connection, whose session the SDK renews once the role works again.
+    onRecovered: (_name, probe) => {
+      probe.iam.stop();
+      probe.ec2.stop();
     },
     onChange: (name, state, previous) => {
       reportChange(status, logger, name, state, previous);
@@ -174,15 +187,16 @@ function targetsServer(
   });
 }
 
-/** One attempt to reach a target: assume its role (if any) and check its account. */
+/** One attempt to reach a target: assume its role (if any) and check its account; `lost` hears later failures. */
 function connectOne(
   config: TargetsConfig,
   runtime: TargetRuntime | undefined,
   logger: Logger,
+  lost: CredentialsFailed,
 ): Promise<TargetConnection> {
   if (runtime === undefined) return Promise.reject(new Error("unknown target"));
   const aws = logger.child({ component: "aws", target: runtime.spec.name });
-  return connectTarget(runtime.spec, awsSettingsFrom(config), runtime.metrics, aws);
+  return connectTarget(runtime.spec, awsSettingsFrom(config), runtime.metrics, aws, lost);
 }
 
 function describeUnreachable(error: unknown): Unreachable {

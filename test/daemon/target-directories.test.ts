@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TargetDirectories } from "../../src/daemon/target-directories.js";
+import { loadManifestSet } from "../../src/manifest-set/load-manifest-set.js";
 import type { ManifestFileInput } from "../../src/manifest/examine-file.js";
 import type { TargetSpec } from "../../src/targets/target-spec.js";
 import { manifestYaml } from "../support/drift-kit.js";
@@ -83,5 +84,35 @@ describe("TargetDirectories", () => {
     await Promise.all([first, second, third]);
     expect(reads).toBe(2);
     expect(second).toBe(third);
+  });
+
+  it("compiles an unreachable target's files once per directory read, not once per pass", async () => {
+    let files = [file("dev/api.yaml", manifestYaml({ name: "api", matchTags: { app: "api" } }))];
+    const compiled: string[] = [];
+    const reader = new TargetDirectories(
+      "/m",
+      targets,
+      compile,
+      () => Promise.resolve(files),
+      (inputs, options, memo) => {
+        compiled.push(inputs.map((input) => input.file).join(","));
+        return loadManifestSet(inputs, options, memo);
+      },
+    );
+    await reader.read();
+    for (let pass = 0; pass < 5; pass += 1)
+      expect(reader.holdsFor("prod", ["dev"]).protectedNames).toEqual(new Set(["api"]));
+    expect(compiled).toEqual(["/m/dev/api.yaml"]);
+    // Reachability only picks among what was compiled: prod turning unreachable too compiles prod's (none).
+    expect(reader.holdsFor("dev", ["prod", "dev"]).protectedNames).toEqual(new Set());
+    expect(reader.holdsFor("prod", []).protectedNames).toEqual(new Set());
+    expect(reader.holdsFor("prod", ["dev"]).protectedNames).toEqual(new Set(["api"]));
+    expect(compiled).toEqual(["/m/dev/api.yaml", ""]);
+    // A new read forgets what the last one claimed: the renamed manifest is the one protected now.
+    files = [file("dev/api.yaml", manifestYaml({ name: "api-v2", matchTags: { app: "api" } }))];
+    await reader.read();
+    expect(reader.holdsFor("prod", ["dev"]).protectedNames).toEqual(new Set(["api-v2"]));
+    expect(reader.holdsFor("prod", ["dev"]).protectedNames).toEqual(new Set(["api-v2"]));
+    expect(compiled).toEqual(["/m/dev/api.yaml", "", "/m/dev/api.yaml"]);
   });
 });

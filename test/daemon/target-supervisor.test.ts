@@ -139,4 +139,77 @@ describe("TargetSupervisor", () => {
     expect(reached).toEqual([]);
     expect(calls).toBe(2);
   });
+
+  it("a reached target whose credentials fail is unavailable again, retried, and recovered without a second start", async () => {
+    const scheduler = new ManualScheduler();
+    let refuse = false;
+    let attempt = 0;
+    const reached: string[] = [];
+    const recovered: string[] = [];
+    const changes: string[] = [];
+    const supervisor = new TargetSupervisor<string>({
+      targets: ["prod", "dev"],
+      connect: (target) => {
+        if (target === "prod") return Promise.resolve("prod connection");
+        attempt += 1;
+        return refuse
+          ? Promise.reject(new Error("AccessDenied"))
+          : Promise.resolve(`dev connection ${attempt}`);
+      },
+      describe: (error) => ({ code: "AssumeRoleFailed", message: String(error) }),
+      onReachable: (target, connection) => reached.push(`${target}=${connection}`),
+      onRecovered: (target, connection) => recovered.push(`${target}=${connection}`),
+      onChange: (target, state, previous) => changes.push(`${target}:${previous.kind}->${state.kind}`),
+      backoff: { baseMs: 1000, maxMs: 8000 },
+      scheduler,
+      now: () => new Date("2030-01-01T00:00:00Z"),
+    });
+    supervisor.start();
+    await settle();
+    expect(supervisor.notReachable()).toEqual([]);
+
+    refuse = true;
+    supervisor.lost("dev", { code: "AssumeRoleFailed", message: "renewing the session was refused" });
+    // From this moment the other targets protect dev's manifests; a second report changes nothing.
+    expect(supervisor.notReachable()).toEqual(["dev"]);
+    expect(supervisor.state("dev")).toMatchObject({
+      kind: "unavailable",
+      attempts: 1,
+      why: { message: "renewing the session was refused" },
+    });
+    supervisor.lost("dev", { code: "AssumeRoleFailed", message: "again" });
+    expect(scheduler.live()).toEqual([1000]);
+
+    scheduler.fireAll();
+    await settle();
+    expect(supervisor.state("dev")).toMatchObject({ kind: "unavailable", attempts: 2 });
+    expect(scheduler.live()).toEqual([2000]);
+
+    refuse = false;
+    scheduler.fireAll();
+    await settle();
+    expect(supervisor.notReachable()).toEqual([]);
+    expect(reached).toEqual(["prod=prod connection", "dev=dev connection 1"]);
+    expect(recovered).toEqual(["dev=dev connection 3"]);
+    expect(scheduler.live()).toEqual([]);
+    expect(changes.filter((change) => change.startsWith("dev:"))).toEqual([
+      "dev:connecting->reachable",
+      "dev:reachable->unavailable",
+      "dev:unavailable->unavailable",
+      "dev:unavailable->reachable",
+    ]);
+  });
+
+  it("a loss reported for a target not reached, or after stop, is ignored", async () => {
+    const { scheduler, supervisor } = harness({ prod: 0, dev: 10 });
+    supervisor.start();
+    await settle();
+    supervisor.lost("dev", { code: "AssumeRoleFailed", message: "late report" });
+    expect(supervisor.state("dev")).toMatchObject({ kind: "unavailable", attempts: 1 });
+    expect(scheduler.live()).toEqual([1000]);
+    supervisor.stop();
+    supervisor.lost("prod", { code: "AssumeRoleFailed", message: "after stop" });
+    expect(supervisor.state("prod")).toMatchObject({ kind: "reachable" });
+    expect(scheduler.live()).toEqual([]);
+  });
 });
