@@ -3,6 +3,7 @@ import { systemClock } from "../aws/clock.js";
 import { deleteMessages, queueLabel, receiveMessages } from "../aws/sqs-queue.js";
 import type { RunConfig } from "../config/options.js";
 import type { Controller } from "../daemon/controller.js";
+import { oneTarget } from "../daemon/event-routes.js";
 import { InstanceEventConsumer } from "../daemon/instance-event-consumer.js";
 import { InstancePoller } from "../daemon/instance-poller.js";
 import type { Logger } from "../observability/logger.js";
@@ -48,7 +49,7 @@ export function instanceWatch(
         receive: (waitSeconds) => receiveMessages(sqs, queueUrl, waitSeconds),
         delete: (messages) => deleteMessages(sqs, queueUrl, messages),
       },
-      handle,
+      route: oneTarget(handle),
       ready: controller.whenCached(),
       region: cloud.region,
       metrics,

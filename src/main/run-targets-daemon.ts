@@ -16,6 +16,7 @@ import { awsSettingsFrom, createEngine } from "./connect.js";
 import { readTargets } from "./connect-targets.js";
 import { setUpLeadership, type Leadership } from "./leadership.js";
 import { startNotifier } from "./start-notifier.js";
+import { targetsInstanceWatch } from "./targets-instance-events.js";
 import {
   stopTargets,
   targetsRefusal,
@@ -74,6 +75,13 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
     logger,
     leadership,
   });
+  // One consumer of the organisation's queue for every target (process-wide metrics and notice).
+  const instances = targetsInstanceWatch(config, {
+    runtimes: [...runtimes.values()],
+    metrics: processMetrics,
+    status: processStatus,
+    logger,
+  });
   const readSource = async () => {
     const source = await readManifestSource(config.manifests);
     processStatus.setSource(source);
@@ -94,6 +102,7 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
         readSource,
         unreachable: () => supervisor.notReachable(),
       });
+      instances.targetReached(runtime);
     },
     onChange: (name, state, previous) => {
       reportChange(status, logger, name, state, previous);
@@ -120,6 +129,7 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
     lifecycle.stopping = true;
     notifier.stop();
     supervisor.stop();
+    instances.stop();
     await stopTargets(signal, logger, { watcher, runtimes: [...runtimes.values()], server, leadership });
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
@@ -132,6 +142,7 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
   void directories.read().catch(() => undefined);
   watcher.start();
   supervisor.start();
+  instances.start();
   leadership?.start();
 }
 
