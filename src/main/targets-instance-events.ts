@@ -1,10 +1,11 @@
 import { connectToSqs } from "../aws/aws-clients.js";
-import { systemClock } from "../aws/clock.js";
+import { systemClock, type Clock } from "../aws/clock.js";
 import { deleteMessages, queueLabel, receiveMessages } from "../aws/sqs-queue.js";
 import type { RunConfig } from "../config/options.js";
 import { routeByTarget } from "../daemon/event-routes.js";
 import { InstanceEventConsumer } from "../daemon/instance-event-consumer.js";
 import { InstancePoller } from "../daemon/instance-poller.js";
+import type { Scheduler } from "../daemon/work-queue.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { StatusStore } from "../status/status-store.js";
@@ -32,6 +33,9 @@ export function targetsInstanceWatch(
     readonly metrics: Metrics;
     readonly status: StatusStore;
     readonly logger: Logger;
+    /** For tests; the system's otherwise. */
+    readonly clock?: Clock;
+    readonly scheduler?: Scheduler;
   },
 ): TargetsInstanceWatch {
   const consumer = queueConsumer(config, parts);
@@ -43,7 +47,7 @@ export function targetsInstanceWatch(
     },
     targetReached: (runtime) => {
       if (stopped || config.instancePoll <= 0) return;
-      for (const poller of targetPollers(config, runtime, parts.logger)) {
+      for (const poller of targetPollers(config, runtime, parts)) {
         pollers.push(poller);
         poller.start();
       }
@@ -90,7 +94,8 @@ function queueConsumer(
     status,
     logger: logger.child({ component: "instance-events" }),
     pendingTimeoutMs: config.propagationTimeout,
-    clock: systemClock,
+    clock: parts.clock ?? systemClock,
+    ...(parts.scheduler === undefined ? {} : { scheduler: parts.scheduler }),
   });
   return {
     start: () => {
@@ -117,7 +122,11 @@ export function queueRegion(queueUrl: string): string | undefined {
   );
 }
 
-function targetPollers(config: RunConfig, runtime: TargetRuntime, logger: Logger): InstancePoller[] {
+function targetPollers(
+  config: RunConfig,
+  runtime: TargetRuntime,
+  parts: Parameters<typeof targetsInstanceWatch>[1],
+): InstancePoller[] {
   const { controller, connection } = runtime;
   if (controller === undefined || connection === undefined) return [];
   return [...connection.ec2ByRegion].map(
@@ -129,8 +138,9 @@ function targetPollers(config: RunConfig, runtime: TargetRuntime, logger: Logger
         ready: controller.whenCached(),
         intervalMs: config.instancePoll,
         pendingTimeoutMs: config.propagationTimeout,
-        logger: logger.child({ component: "instance-poll", target: runtime.spec.name, region }),
-        clock: systemClock,
+        logger: parts.logger.child({ component: "instance-poll", target: runtime.spec.name, region }),
+        clock: parts.clock ?? systemClock,
+        ...(parts.scheduler === undefined ? {} : { scheduler: parts.scheduler }),
       }),
   );
 }
