@@ -35,7 +35,15 @@ export interface ConsumerDeps {
   readonly pendingTimeoutMs: number;
   readonly clock: Clock;
   readonly scheduler?: Scheduler;
+  /**
+   * Whether to receive now (a leader: yes; a standby: no). A standby's receive would hide messages from the
+   * leader for the visibility timeout, handling none of them. Absent: always.
+   */
+  readonly mayReceive?: () => boolean;
 }
+
+/** How often a standby looks again whether it leads (and should receive). */
+const standbyCheckMs = 1000;
 
 /** One read of EC2 per hundred instances: up to ten receives of ten are gathered while messages keep coming. */
 const maxReceivesPerBatch = 10;
@@ -106,6 +114,10 @@ export class InstanceEventConsumer {
   private async run(): Promise<void> {
     await this.deps.ready;
     while (!this.stopped) {
+      if (this.deps.mayReceive?.() === false) {
+        await this.deps.clock.sleep(standbyCheckMs);
+        continue;
+      }
       let messages: QueueMessage[];
       try {
         messages = await this.collect();

@@ -81,6 +81,7 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
     metrics: processMetrics,
     status: processStatus,
     logger,
+    ...(leadership === undefined ? {} : { leadership }),
   });
   const readSource = async () => {
     const source = await readManifestSource(config.manifests);

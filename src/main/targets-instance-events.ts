@@ -10,6 +10,7 @@ import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { StatusStore } from "../status/status-store.js";
 import { awsSettingsFrom } from "./connect.js";
+import type { Leadership } from "./leadership.js";
 import type { TargetRuntime } from "./targets-lifecycle.js";
 
 /** What --instance-events-queue and --instance-poll start with --targets. */
@@ -33,6 +34,8 @@ export function targetsInstanceWatch(
     readonly metrics: Metrics;
     readonly status: StatusStore;
     readonly logger: Logger;
+    /** With --lease-table: only the leader receives from the queue. */
+    readonly leadership?: Pick<Leadership, "mayWrite">;
     /** For tests; the system's otherwise. */
     readonly clock?: Clock;
     readonly scheduler?: Scheduler;
@@ -96,6 +99,7 @@ function queueConsumer(
     pendingTimeoutMs: config.propagationTimeout,
     clock: parts.clock ?? systemClock,
     ...(parts.scheduler === undefined ? {} : { scheduler: parts.scheduler }),
+    mayReceive: () => parts.leadership?.mayWrite() ?? true,
   });
   return {
     start: () => {

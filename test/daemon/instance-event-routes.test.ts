@@ -45,7 +45,7 @@ class ManualScheduler implements Scheduler {
   }
 }
 
-function rig() {
+function rig(mayReceive?: () => boolean) {
   const targets = { prod: new FakeTarget(), dev: new FakeTarget() };
   const queue = new MemoryQueue();
   const metrics = new Metrics({ defaultMetrics: false });
@@ -77,8 +77,10 @@ function rig() {
     status: new StatusStore(),
     logger,
     pendingTimeoutMs: 120_000,
-    clock: scheduler.clock,
+    // Sleeps are short real waits: the standby's loop sleeps between its looks at the lease.
+    clock: { now: () => scheduler.now, sleep: () => new Promise((resolve) => setTimeout(resolve, 5)) },
     scheduler,
+    ...(mayReceive === undefined ? {} : { mayReceive }),
   });
   /** Receives what is on the queue (as the loop would) and handles it as one batch. */
   const handleQueued = async () => consumer.handleBatch(await queue.receive(0));
@@ -86,7 +88,7 @@ function rig() {
     const metric = await metrics.registry.getSingleMetric("rolecall_instance_events_handled_total")?.get();
     return metric?.values.find((value) => value.labels.outcome === outcome)?.value ?? 0;
   };
-  return { targets, queue, logs, scheduler, handleQueued, handled };
+  return { targets, queue, logs, scheduler, consumer, handleQueued, handled };
 }
 
 describe("instance events with --targets: routed by account and region", () => {
@@ -159,6 +161,26 @@ describe("instance events with --targets: routed by account and region", () => {
       ["i-0bbbbbbbbbbbbbbb1", "i-0bbbbbbbbbbbbbbb2"],
     ]);
     expect(test.targets.prod.reads).toEqual([]);
+  });
+});
+
+describe("instance events under a lease", () => {
+  it("a standby does not receive (it would hide the messages from the leader); once leading, it does", async () => {
+    let leading = false;
+    const test = rig(() => leading);
+    test.queue.send(stateChangeBody("i-0aaaaaaaaaaaaaaa1", "running", "us-east-1", prod));
+    test.consumer.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(test.queue.receives).toBe(0);
+    leading = true;
+    const deadline = Date.now() + 5000;
+    while (test.queue.depth() > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(test.queue.deleted).toHaveLength(1);
+    expect(test.targets.prod.reads).toEqual([["i-0aaaaaaaaaaaaaaa1"]]);
+    test.consumer.stop();
+    test.queue.send("wake");
+    await test.consumer.finished();
   });
 });
 
