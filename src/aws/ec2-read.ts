@@ -13,6 +13,11 @@ import {
   type ObservedInstance,
 } from "../observed/snapshot.js";
 import { toTags } from "./iam-read.js";
+import {
+  foldInstancesResponse,
+  type InstanceEntry,
+  type InstancesPageEntries,
+} from "./instances-page-stream.js";
 import { ec2Next, pages, withNextToken } from "./paginate.js";
 
 /** EC2 accepts at most 200 values per filter. */
@@ -27,32 +32,51 @@ export interface InstancesPage {
   readonly accountId: string | undefined;
 }
 
-/** Every instance matching the filters, following every NextToken. */
+/** Every instance matching the filters, following every NextToken; each page is folded as it arrives. */
 export async function describeInstances(ec2: Ec2Caller, filters: Filter[]): Promise<InstancesPage> {
   const instances: ObservedInstance[] = [];
   let accountId: string | undefined;
   const listing = pages(
-    (token) =>
-      ec2.send<DescribeInstancesCommandOutput>(
-        new DescribeInstancesCommand({ Filters: filters, MaxResults: 1000, ...withNextToken(token) }),
-      ),
-    ec2Next,
+    async (token) => {
+      const command = new DescribeInstancesCommand({
+        Filters: filters,
+        MaxResults: 1000,
+        ...withNextToken(token),
+      });
+      const folded = foldInstancesResponse(command);
+      const output = await ec2.send<DescribeInstancesCommandOutput>(command);
+      return folded.entries() ?? entriesOf(output);
+    },
+    (page) => page.nextToken,
   );
   for await (const page of listing) {
-    for (const reservation of page.Reservations ?? []) {
-      accountId ??= reservation.OwnerId;
-      for (const instance of reservation.Instances ?? []) {
-        if (instance.InstanceId === undefined) continue;
-        const state = instance.State?.Name ?? "unknown";
-        instances.push({
-          id: instance.InstanceId,
-          state: isKnownState(state) ? state : "unknown",
-          tags: toTags(instance.Tags),
-        });
-      }
-    }
+    accountId ??= page.accountId;
+    for (const instance of page.instances)
+      instances.push({
+        id: instance.id,
+        state: isKnownState(instance.state) ? instance.state : "unknown",
+        tags: instance.tags,
+      });
   }
   return { instances, accountId };
+}
+
+/** The same entries from the SDK's output shapes (test doubles and the simulator answer with those). */
+export function entriesOf(output: DescribeInstancesCommandOutput): InstancesPageEntries {
+  let accountId: string | undefined;
+  const instances: InstanceEntry[] = [];
+  for (const reservation of output.Reservations ?? []) {
+    accountId ??= reservation.OwnerId;
+    for (const instance of reservation.Instances ?? []) {
+      if (instance.InstanceId === undefined) continue;
+      instances.push({
+        id: instance.InstanceId,
+        state: instance.State?.Name ?? "unknown",
+        tags: toTags(instance.Tags),
+      });
+    }
+  }
+  return { instances, accountId, nextToken: ec2Next(output) };
 }
 
 /** Current instance-profile associations (associating or associated), following every NextToken. */

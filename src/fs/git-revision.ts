@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import git from "isomorphic-git";
 
 /** Where the manifests were read from and, when that is inside a Git work tree, the commit checked out there. */
 export interface ManifestSource {
@@ -22,6 +21,11 @@ interface GitDirs {
 }
 
 const hex40 = /^[0-9a-f]{40}$/;
+
+/** isomorphic-git, loaded on first use: a directory that is not in Git never pays for it. */
+async function loadGit() {
+  return (await import("isomorphic-git")).default;
+}
 
 /**
  * Finds the Git directories of the work tree holding `start`: the nearest `.git` upwards, a directory (a clone)
@@ -51,6 +55,7 @@ async function readHead(dirs: GitDirs): Promise<string | undefined> {
   const ref = /^ref:\s*(\S+)$/.exec(head)?.[1];
   if (ref === undefined) return undefined;
   // A branch with no commit yet (a fresh `git init`) resolves to nothing: no revision.
+  const git = await loadGit();
   return git.resolveRef({ fs, gitdir: dirs.commondir, ref }).catch(() => undefined);
 }
 
@@ -62,6 +67,7 @@ const commitsKept = 16;
 async function describeCommit(commondir: string, oid: string) {
   const known = commits.get(oid);
   if (known !== undefined) return known;
+  const git = await loadGit();
   const { commit } = await git.readCommit({ fs, gitdir: commondir, oid });
   const described = {
     revisionTime: new Date(commit.committer.timestamp * 1000).toISOString(),

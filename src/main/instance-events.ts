@@ -1,15 +1,11 @@
-import { connectToSqs } from "../aws/aws-clients.js";
 import { systemClock } from "../aws/clock.js";
-import { deleteMessages, queueLabel, receiveMessages } from "../aws/sqs-queue.js";
 import type { RunConfig } from "../config/options.js";
 import type { Controller } from "../daemon/controller.js";
-import { oneTarget } from "../daemon/event-routes.js";
-import { InstanceEventConsumer } from "../daemon/instance-event-consumer.js";
 import { InstancePoller } from "../daemon/instance-poller.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { StatusStore } from "../status/status-store.js";
-import { awsSettingsFrom, type Cloud } from "./connect.js";
+import type { Cloud } from "./connect.js";
 
 /** What --instance-events-queue and --instance-poll start; stop() ends both. */
 export interface InstanceWatch {
@@ -18,7 +14,7 @@ export interface InstanceWatch {
 }
 
 /** The instance-events consumer and the launch poller, when configured; nothing otherwise (behaviour as before). */
-export function instanceWatch(
+export async function instanceWatch(
   config: RunConfig,
   parts: {
     readonly cloud: Cloud;
@@ -27,8 +23,8 @@ export function instanceWatch(
     readonly status: StatusStore;
     readonly logger: Logger;
   },
-): InstanceWatch {
-  const { cloud, controller, metrics, status, logger } = parts;
+): Promise<InstanceWatch> {
+  const { cloud, controller, logger } = parts;
   const watchers: InstanceWatch[] = [];
   const handle = (ids: readonly string[]) => controller.instancesChanged(ids);
   const queueUrl = config.instanceEventsQueue;
@@ -37,36 +33,9 @@ export function instanceWatch(
       throw new Error(
         "--instance-events-queue reads a real SQS queue: it cannot be combined with --cloud sim",
       );
-    const sqs = connectToSqs(
-      awsSettingsFrom(config),
-      cloud.region,
-      metrics,
-      logger.child({ component: "aws" }),
-    );
-    const consumer = new InstanceEventConsumer({
-      queue: {
-        label: queueLabel(queueUrl),
-        receive: (waitSeconds) => receiveMessages(sqs, queueUrl, waitSeconds),
-        delete: (messages) => deleteMessages(sqs, queueUrl, messages),
-      },
-      route: oneTarget(handle),
-      ready: controller.whenCached(),
-      region: cloud.region,
-      metrics,
-      status,
-      logger: logger.child({ component: "instance-events" }),
-      pendingTimeoutMs: config.propagationTimeout,
-      clock: systemClock,
-    });
-    watchers.push({
-      start: () => {
-        consumer.start();
-      },
-      stop: () => {
-        sqs.stop();
-        consumer.stop();
-      },
-    });
+    // Loaded only with a queue: the SQS client costs memory that a daemon without one never uses.
+    const { queueWatch } = await import("./instance-events-queue.js");
+    watchers.push(queueWatch(queueUrl, config, parts));
   }
   if (config.instancePoll > 0) {
     watchers.push(

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { checkLeaseTable, connectLeaseTable } from "../aws/lease-table.js";
 import type { RunConfig } from "../config/options.js";
 import { ElectionLoop } from "../lease/election-loop.js";
 import { LeaderElection } from "../lease/leader-election.js";
@@ -48,6 +47,8 @@ export async function setUpLeadership(
   const problem = leaseTimingProblem(timing);
   if (problem !== undefined) throw new Error(problem);
   const log = logger.child({ component: "lease" });
+  // Loaded only with --lease-table: the DynamoDB client costs memory that a daemon without a lease never uses.
+  const { checkLeaseTable, connectLeaseTable } = await import("../aws/lease-table.js");
   const store = connectLeaseTable(
     { table, leaseName: config.leaseName, renewMs: timing.renewMs, requestTimeoutMs: config.requestTimeout },
     metrics,

@@ -76,7 +76,7 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
     leadership,
   });
   // One consumer of the organisation's queue for every target (process-wide metrics and notice).
-  const instances = targetsInstanceWatch(config, {
+  const instances = await targetsInstanceWatch(config, {
     runtimes: [...runtimes.values()],
     metrics: processMetrics,
     status: processStatus,

@@ -4,49 +4,13 @@ import {
   renderTargetsStatusTable,
   targetsStatusJson,
 } from "../../src/commands/targets-status-table.js";
-import { StatusStore } from "../../src/status/status-store.js";
-import { TargetsStatus, type TargetReach } from "../../src/status/targets-status.js";
+import type { TargetReach } from "../../src/status/targets-status.js";
+import { strayFile, twoTargets } from "../support/targets-fixture.js";
 
 const now = new Date("2030-01-01T00:00:00Z");
 
 function document(devReach: TargetReach, outside = false) {
-  const prod = new StatusStore(() => now, "prod");
-  prod.setManifests([{ name: "web", file: "/m/prod/web.yaml", generation: "g1", mode: "enforce" }], []);
-  const status = new TargetsStatus(
-    new StatusStore(() => now),
-    [
-      {
-        name: "prod",
-        account: "111111111111",
-        regions: ["us-east-1", "eu-west-1"],
-        store: prod,
-        reach: () => ({ state: "reachable", since: now.toISOString() }),
-        ready: () => true,
-      },
-      {
-        name: "dev",
-        account: "222222222222",
-        regions: ["us-east-1"],
-        store: new StatusStore(() => now, "dev"),
-        reach: () => devReach,
-        ready: () => true,
-      },
-    ],
-    () =>
-      outside
-        ? [
-            {
-              file: "/m/x.yaml",
-              line: 1,
-              column: 1,
-              message: "in no target",
-              pointer: "",
-              code: "OutsideTargets",
-            },
-          ]
-        : [],
-  );
-  return status.document();
+  return twoTargets(now, devReach, outside ? [{ ...strayFile, file: "/m/x.yaml" }] : []).document();
 }
 
 const unavailable: TargetReach = {

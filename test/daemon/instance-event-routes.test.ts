@@ -4,7 +4,7 @@ import type { Clock } from "../../src/aws/clock.js";
 import type { InstanceHandling } from "../../src/daemon/controller.js";
 import { routeByTarget, type HandleInstances } from "../../src/daemon/event-routes.js";
 import { InstanceEventConsumer } from "../../src/daemon/instance-event-consumer.js";
-import { queueRegion } from "../../src/main/targets-instance-events.js";
+import { queueRegion } from "../../src/main/targets-events-queue.js";
 import type { Scheduler } from "../../src/daemon/work-queue.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import { StatusStore } from "../../src/status/status-store.js";

@@ -1,11 +1,12 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isMutatingOperation } from "../../src/aws/call-observer.js";
 import type { StatusDocument } from "../../src/status/status-store.js";
 import { runCli } from "../support/cli.js";
+import { createLeaseTable } from "../support/lease-table.js";
 import { startDaemon, waitFor, type Daemon } from "../support/daemon.js";
 import { manifestYaml, profilesByInstance } from "../support/drift-kit.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
@@ -40,14 +41,7 @@ beforeAll(async () => {
     region: testRegion,
     credentials: testCredentials,
   });
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-      KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-      BillingMode: "PAY_PER_REQUEST",
-    }),
-  );
+  await createLeaseTable(moto, table);
 });
 
 afterAll(async () => {

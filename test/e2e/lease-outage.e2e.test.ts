@@ -1,6 +1,5 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   DescribeIamInstanceProfileAssociationsCommand,
   DisassociateIamInstanceProfileCommand,
@@ -8,17 +7,11 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StatusDocument } from "../../src/status/status-store.js";
+import { createLeaseTable } from "../support/lease-table.js";
 import { startDaemon, waitFor, type Daemon } from "../support/daemon.js";
 import { manifestYaml, profilesByInstance } from "../support/drift-kit.js";
 import { startFaultProxy, type FaultKind, type FaultProxy } from "../support/fault-proxy.js";
-import {
-  launchInstances,
-  motoClients,
-  startMoto,
-  testCredentials,
-  testRegion,
-  type Moto,
-} from "../support/moto.js";
+import { launchInstances, motoClients, startMoto, type Moto } from "../support/moto.js";
 import { parsePrometheusText } from "../support/prometheus-text.js";
 import { tempDirs } from "../support/temp-dir.js";
 
@@ -40,20 +33,7 @@ const proxies: FaultProxy[] = [];
 beforeAll(async () => {
   moto = await startMoto();
   ({ ec2 } = motoClients(moto));
-  const dynamodb = new DynamoDBClient({
-    endpoint: moto.endpoint,
-    region: testRegion,
-    credentials: testCredentials,
-  });
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-      KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-      BillingMode: "PAY_PER_REQUEST",
-    }),
-  );
-  dynamodb.destroy();
+  await createLeaseTable(moto, table);
 });
 
 afterAll(async () => {

@@ -1,12 +1,12 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StatusEvent } from "../../src/status/status-event.js";
 import type { StatusDocument } from "../../src/status/status-store.js";
+import { createLeaseTable } from "../support/lease-table.js";
 import { startDaemon, waitFor, type Daemon } from "../support/daemon.js";
 import { manifestYaml } from "../support/drift-kit.js";
-import { startMoto, testCredentials, testRegion, type Moto } from "../support/moto.js";
+import { startMoto, type Moto } from "../support/moto.js";
 import { tempDirs } from "../support/temp-dir.js";
 import { startReceiver, type WebhookReceiver } from "../support/webhook-receiver.js";
 
@@ -19,19 +19,7 @@ let receiver: WebhookReceiver;
 beforeAll(async () => {
   moto = await startMoto();
   receiver = await startReceiver();
-  const dynamodb = new DynamoDBClient({
-    endpoint: moto.endpoint,
-    region: testRegion,
-    credentials: testCredentials,
-  });
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-      KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-      BillingMode: "PAY_PER_REQUEST",
-    }),
-  );
+  await createLeaseTable(moto, table);
 });
 
 afterAll(async () => {

@@ -1,50 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { renderStatusPage } from "../../src/http/page/status-page.js";
-import { StatusStore } from "../../src/status/status-store.js";
-import { TargetsStatus } from "../../src/status/targets-status.js";
+import { strayFile, twoTargets } from "../support/targets-fixture.js";
 
 const now = new Date("2030-01-01T00:00:00Z");
 
 /** prod reached with one manifest; dev unavailable; a file in neither directory. */
 function page(): string {
-  const prod = new StatusStore(() => now, "prod");
-  prod.setManifests([{ name: "web", file: "/m/prod/web.yaml", generation: "g1", mode: "enforce" }], []);
-  const status = new TargetsStatus(
-    new StatusStore(() => now),
-    [
-      {
-        name: "prod",
-        account: "111111111111",
-        regions: ["us-east-1", "eu-west-1"],
-        store: prod,
-        reach: () => ({ state: "reachable", since: now.toISOString() }),
-        ready: () => true,
-      },
-      {
-        name: "dev",
-        account: "222222222222",
-        regions: ["us-east-1"],
-        store: new StatusStore(() => now, "dev"),
-        reach: () => ({
-          state: "unavailable",
-          code: "AssumeRoleFailed",
-          message: "cannot act through role <x>",
-          attempts: 4,
-          retryAt: "2030-01-01T00:00:16.000Z",
-        }),
-        ready: () => false,
-      },
-    ],
-    () => [
-      {
-        file: "/m/stray.yaml",
-        line: 1,
-        column: 1,
-        message: "in no target",
-        pointer: "",
-        code: "OutsideTargets",
-      },
-    ],
+  const status = twoTargets(
+    now,
+    {
+      state: "unavailable",
+      code: "AssumeRoleFailed",
+      message: "cannot act through role <x>",
+      attempts: 4,
+      retryAt: "2030-01-01T00:00:16.000Z",
+    },
+    [strayFile],
   );
   return renderStatusPage(status.document(), { etag: 'W/"x"' });
 }

@@ -77,14 +77,17 @@ describe("--instance-poll with --targets", () => {
       status: new StatusStore(),
     };
     const scheduler = new ManualScheduler();
-    const watch = targetsInstanceWatch({ instancePoll: 5000, propagationTimeout: 60_000 } as RunConfig, {
-      runtimes: [runtime],
-      metrics: new Metrics({ defaultMetrics: false }),
-      status: new StatusStore(),
-      logger: createLogger("silent"),
-      clock: scheduler.clock,
-      scheduler,
-    });
+    const watch = await targetsInstanceWatch(
+      { instancePoll: 5000, propagationTimeout: 60_000 } as RunConfig,
+      {
+        runtimes: [runtime],
+        metrics: new Metrics({ defaultMetrics: false }),
+        status: new StatusStore(),
+        logger: createLogger("silent"),
+        clock: scheduler.clock,
+        scheduler,
+      },
+    );
     watch.start();
     await settle();
     expect(scheduler.timers).toHaveLength(0);
