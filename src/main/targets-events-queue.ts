@@ -5,7 +5,26 @@ import type { RunConfig } from "../config/options.js";
 import { routeByTarget } from "../daemon/event-routes.js";
 import { InstanceEventConsumer } from "../daemon/instance-event-consumer.js";
 import { awsSettingsFrom } from "./connect.js";
-import type { TargetsWatchParts } from "./targets-instance-events.js";
+import type { Clock } from "../aws/clock.js";
+import type { Scheduler } from "../daemon/work-queue.js";
+import type { Logger } from "../observability/logger.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { StatusStore } from "../status/status-store.js";
+import type { Leadership } from "./leadership.js";
+import type { TargetRuntime } from "./targets-lifecycle.js";
+
+/** What the instance watch of run --targets is given (see targets-instance-events.ts). */
+export interface TargetsWatchParts {
+  readonly runtimes: readonly TargetRuntime[];
+  readonly metrics: Metrics;
+  readonly status: StatusStore;
+  readonly logger: Logger;
+  /** With --lease-table: only the leader receives from the queue. */
+  readonly leadership?: Pick<Leadership, "mayWrite">;
+  /** For tests; the system's otherwise. */
+  readonly clock?: Clock;
+  readonly scheduler?: Scheduler;
+}
 
 /**
  * run --targets --instance-events-queue: one consumer of the organisation's queue, with the process's own

@@ -1,25 +1,10 @@
-import { systemClock, type Clock } from "../aws/clock.js";
+import { systemClock } from "../aws/clock.js";
 import type { RunConfig } from "../config/options.js";
 import { InstancePoller } from "../daemon/instance-poller.js";
-import type { Scheduler } from "../daemon/work-queue.js";
-import type { Logger } from "../observability/logger.js";
-import type { Metrics } from "../observability/metrics.js";
-import type { StatusStore } from "../status/status-store.js";
-import type { Leadership } from "./leadership.js";
+import type { TargetsWatchParts } from "./targets-events-queue.js";
 import type { TargetRuntime } from "./targets-lifecycle.js";
 
 /** What --instance-events-queue and --instance-poll start with --targets. */
-export interface TargetsWatchParts {
-  readonly runtimes: readonly TargetRuntime[];
-  readonly metrics: Metrics;
-  readonly status: StatusStore;
-  readonly logger: Logger;
-  /** With --lease-table: only the leader receives from the queue. */
-  readonly leadership?: Pick<Leadership, "mayWrite">;
-  /** For tests; the system's otherwise. */
-  readonly clock?: Clock;
-  readonly scheduler?: Scheduler;
-}
 
 export interface TargetsInstanceWatch {
   /** Starts the queue's consumer: events for targets not reached yet stay on the queue until they are. */
