@@ -22,6 +22,8 @@ export interface TargetAccess {
 export interface TargetConnection {
   readonly iam: AwsCaller;
   readonly ec2: Ec2Caller;
+  /** The same EC2 callers one region at a time (the launch poller reads each region on its own). */
+  readonly ec2ByRegion: ReadonlyMap<string, Ec2Caller>;
   readonly partition: string;
 }
 
@@ -88,6 +90,7 @@ export async function connectTarget(
   return {
     iam: createCaller("iam", new IAMClient(withCredentials), settings, observed, logger),
     ec2: ec2ByRegion.size === 1 && only !== undefined ? only : new RegionRouter(ec2ByRegion),
+    ec2ByRegion,
     partition: partitionOf(home),
   };
 }

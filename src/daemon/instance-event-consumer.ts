@@ -1,11 +1,12 @@
 import type { AwsApiError } from "../aws/aws-error.js";
 import type { Clock } from "../aws/clock.js";
 import type { QueueMessage } from "../aws/sqs-queue.js";
-import { parseInstanceEvent, type InstanceEvent } from "../events/instance-event.js";
+import { parseInstanceEvent, type EventOrigin, type InstanceEvent } from "../events/instance-event.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { StatusStore } from "../status/status-store.js";
 import type { InstanceHandling } from "./controller.js";
+import type { EventRoute, HandleInstances, RouteEvent } from "./event-routes.js";
 import { PendingInstances } from "./pending-instances.js";
 import { systemScheduler, type Scheduler } from "./work-queue.js";
 
@@ -21,11 +22,12 @@ export interface EventQueue {
 
 export interface ConsumerDeps {
   readonly queue: EventQueue;
-  /** The controller's instancesChanged: reads the instances and converges what they concern. */
-  readonly handle: (instanceIds: readonly string[]) => Promise<Map<string, InstanceHandling>>;
-  /** Resolves once there is a snapshot to judge events against (the first resync). */
+  /** Whose controller reads and converges an event's instance (oneTarget without --targets). */
+  readonly route: RouteEvent;
+  /** Resolves once there is a snapshot to judge events against (the first resync); run --targets: at once. */
   readonly ready: Promise<void>;
-  readonly region: string;
+  /** The daemon's region: events from others are ignored. Undefined with --targets: routing decides. */
+  readonly region: string | undefined;
   readonly metrics: Metrics;
   readonly status: StatusStore;
   readonly logger: Logger;
@@ -33,17 +35,39 @@ export interface ConsumerDeps {
   readonly pendingTimeoutMs: number;
   readonly clock: Clock;
   readonly scheduler?: Scheduler;
+  /**
+   * Whether to receive now (a leader: yes; a standby: no). A standby's receive would hide messages from the
+   * leader for the visibility timeout, handling none of them. Absent: always.
+   */
+  readonly mayReceive?: () => boolean;
 }
+
+/** How often a standby looks again whether it leads (and should receive). */
+const standbyCheckMs = 1000;
 
 /** One read of EC2 per hundred instances: up to ten receives of ten are gathered while messages keep coming. */
 const maxReceivesPerBatch = 10;
 const backoffBaseMs = 1000;
 const backoffMaxMs = 60_000;
+/** Account and region pairs remembered so that each is logged once; forgotten all at once past this many. */
+const maxLoggedOrigins = 1000;
 export const queueNotice = "InstanceEventsUnavailable";
 
 interface Parsed {
   readonly message: QueueMessage;
   readonly event: InstanceEvent;
+}
+
+/** The target that saw an instance pending, whose handler looks at it again. */
+interface PendingHandler {
+  readonly target: string;
+  readonly handle: HandleInstances;
+}
+
+/** One target's share of a batch (grouped by the target's name): its handler, and the messages per instance. */
+interface RouteGroup {
+  readonly handle: HandleInstances;
+  readonly byInstance: Map<string, Parsed[]>;
 }
 
 /**
@@ -57,6 +81,10 @@ export class InstanceEventConsumer {
   private failures = 0;
   private loop: Promise<void> | undefined;
   private readonly pending: PendingInstances;
+  /** Which target's handler looks again at each pending instance. */
+  private readonly pendingHandle = new Map<string, { target: string; handle: HandleInstances }>();
+  private readonly loggedOrigins = new Set<string>();
+  private readonly loggedUnreached = new Set<string>();
 
   constructor(private readonly deps: ConsumerDeps) {
     this.pending = new PendingInstances(
@@ -75,6 +103,7 @@ export class InstanceEventConsumer {
   stop(): void {
     this.stopped = true;
     this.pending.stop();
+    this.pendingHandle.clear();
   }
 
   /** For tests: the loop's end after stop(). */
@@ -85,6 +114,10 @@ export class InstanceEventConsumer {
   private async run(): Promise<void> {
     await this.deps.ready;
     while (!this.stopped) {
+      if (this.deps.mayReceive?.() === false) {
+        await this.deps.clock.sleep(standbyCheckMs);
+        continue;
+      }
       let messages: QueueMessage[];
       try {
         messages = await this.collect();
@@ -107,41 +140,95 @@ export class InstanceEventConsumer {
     return messages;
   }
 
-  /** Parses, reads and converges the batch's instances, then deletes what was handled. */
+  /** Parses, routes, reads and converges the batch's instances (one read per target), then deletes what was handled. */
   async handleBatch(messages: readonly QueueMessage[]): Promise<void> {
-    const { metrics, logger } = this.deps;
-    const parsed: Parsed[] = messages.map((message) => ({
-      message,
-      event: parseInstanceEvent(message.body, this.deps.region),
-    }));
     const deletable: QueueMessage[] = [];
-    const byInstance = new Map<string, Parsed[]>();
-    for (const item of parsed) {
-      metrics.instanceEventsReceived.inc({ type: item.event.type });
+    const groups = new Map<string, RouteGroup>();
+    for (const message of messages) {
+      const item = { message, event: parseInstanceEvent(message.body, this.deps.region) };
+      this.deps.metrics.instanceEventsReceived.inc({ type: item.event.type });
       if ("why" in item.event) {
-        logger.warn(
-          { messageId: item.message.messageId, type: item.event.type },
-          `instance event ignored and deleted: ${item.event.why}`,
-        );
-        metrics.instanceEventsHandled.inc({ outcome: "ignored" });
-        deletable.push(item.message);
+        this.ignored(item, item.event.why);
+        deletable.push(message);
         continue;
       }
-      byInstance.set(item.event.instanceId, [...(byInstance.get(item.event.instanceId) ?? []), item]);
+      const route = this.deps.route(item.event);
+      if (this.unrouted(route, message, item.event)) {
+        if (route.kind === "none") deletable.push(message);
+        continue;
+      }
+      if (route.kind !== "target") continue;
+      const group: RouteGroup = groups.get(route.target) ?? {
+        handle: route.handle,
+        byInstance: new Map<string, Parsed[]>(),
+      };
+      groups.set(route.target, group);
+      const id = item.event.instanceId;
+      group.byInstance.set(id, [...(group.byInstance.get(id) ?? []), item]);
     }
-    const outcomes = await this.converge([...byInstance.keys()]);
-    for (const [id, items] of byInstance) {
-      const outcome = outcomes?.get(id) ?? "failed";
-      for (const item of items) if (this.settled(id, outcome, item)) deletable.push(item.message);
-    }
+    await Promise.all(
+      [...groups].map(async ([target, { handle, byInstance }]) => {
+        const outcomes = await this.converge(handle, [...byInstance.keys()]);
+        for (const [id, items] of byInstance) {
+          const outcome = outcomes?.get(id) ?? "failed";
+          for (const item of items)
+            if (this.settled(id, outcome, item, { target, handle })) deletable.push(item.message);
+        }
+      }),
+    );
     await this.deleteMessages(deletable);
   }
 
+  private ignored(item: Parsed, why: string): void {
+    this.deps.logger.warn(
+      { messageId: item.message.messageId, type: item.event.type },
+      `instance event ignored and deleted: ${why}`,
+    );
+    this.deps.metrics.instanceEventsHandled.inc({ outcome: "ignored" });
+  }
+
+  /**
+   * Whether the event has no target to go to now: for no target's account and region (deleted, logged once per
+   * pair), or for a target not reached yet (left on the queue: it comes back after the visibility timeout, and the
+   * target's first resync converges the instance anyway once it is reached).
+   */
+  private unrouted(route: EventRoute, message: QueueMessage, { account, region }: EventOrigin): boolean {
+    const { metrics, logger } = this.deps;
+    const { messageId } = message;
+    if (route.kind === "none") {
+      metrics.instanceEventsHandled.inc({ outcome: "no-target" });
+      const origin = `${account ?? "(no account)"} ${region}`;
+      if (this.loggedOrigins.size >= maxLoggedOrigins) this.loggedOrigins.clear();
+      if (!this.loggedOrigins.has(origin))
+        logger.warn(
+          { messageId, account, region },
+          "instance event for no target's account and region deleted (logged once per account and region)",
+        );
+      this.loggedOrigins.add(origin);
+      return true;
+    }
+    if (route.kind === "target") {
+      this.loggedUnreached.delete(route.target);
+      return false;
+    }
+    metrics.instanceEventsHandled.inc({ outcome: "retried" });
+    if (!this.loggedUnreached.has(route.target))
+      logger.warn(
+        { messageId, target: route.target },
+        "instance event for a target not reached yet left on the queue; it will be delivered again",
+      );
+    this.loggedUnreached.add(route.target);
+    return true;
+  }
+
   /** Reads and converges; undefined when EC2 could not be read (the messages come back: nothing is lost). */
-  private async converge(ids: readonly string[]): Promise<Map<string, InstanceHandling> | undefined> {
+  private async converge(
+    handle: HandleInstances,
+    ids: readonly string[],
+  ): Promise<Map<string, InstanceHandling> | undefined> {
     if (ids.length === 0) return new Map();
     try {
-      return await this.deps.handle(ids);
+      return await handle(ids);
     } catch (error) {
       this.deps.logger.warn(
         { err: error, instances: ids.length },
@@ -152,7 +239,12 @@ export class InstanceEventConsumer {
   }
 
   /** Whether a message about this instance may go: handled, not needed, or pending (retried here, not by SQS). */
-  private settled(instanceId: string, outcome: InstanceHandling, item: Parsed): boolean {
+  private settled(
+    instanceId: string,
+    outcome: InstanceHandling,
+    item: Parsed,
+    handler: PendingHandler,
+  ): boolean {
     const { metrics } = this.deps;
     const since = item.message.sentAt ?? ("at" in item.event ? item.event.at : undefined);
     if (outcome === "failed" || outcome === "notReady") {
@@ -160,27 +252,58 @@ export class InstanceEventConsumer {
       return false;
     }
     if (outcome === "pending") {
-      this.pending.add(instanceId, since ?? this.deps.clock.now());
+      this.waitPending(instanceId, since ?? this.deps.clock.now(), handler);
       metrics.instanceEventsHandled.inc({ outcome: "pending" });
       return true;
     }
-    this.pending.settle(instanceId);
+    this.settlePending(instanceId);
     metrics.instanceEventsHandled.inc({ outcome });
     if (outcome === "converged" && since !== undefined)
       metrics.instanceEventLatency.observe(Math.max(0, this.deps.clock.now() - since) / 1000);
     return true;
   }
 
+  private waitPending(instanceId: string, since: number, handler: PendingHandler): void {
+    if (this.pending.add(instanceId, since)) this.pendingHandle.set(instanceId, handler);
+    else this.pendingHandle.delete(instanceId);
+  }
+
+  private settlePending(instanceId: string): void {
+    this.pending.settle(instanceId);
+    this.pendingHandle.delete(instanceId);
+  }
+
+  /** The pending instances due, each through the target that saw it pending: one read per target. */
   private async recheckPending(due: ReadonlyMap<string, number>): Promise<void> {
-    const outcomes = await this.converge([...due.keys()]);
-    for (const [id, since] of due) {
-      const outcome = outcomes?.get(id);
-      if (outcome === "pending") this.pending.add(id, since);
-      else if (outcome !== undefined && outcome !== "failed" && outcome !== "notReady") {
-        this.pending.settle(id);
-        if (outcome === "converged")
-          this.deps.metrics.instanceEventLatency.observe(Math.max(0, this.deps.clock.now() - since) / 1000);
-      }
+    // Those given up on past the timeout (by PendingInstances itself) need no handler any more.
+    for (const id of this.pendingHandle.keys()) if (!this.pending.has(id)) this.pendingHandle.delete(id);
+    const byTarget = new Map<string, { handler: PendingHandler; ids: string[] }>();
+    for (const id of due.keys()) {
+      const handler = this.pendingHandle.get(id);
+      if (handler === undefined) continue;
+      const group = byTarget.get(handler.target) ?? { handler, ids: [] };
+      group.ids.push(id);
+      byTarget.set(handler.target, group);
+    }
+    await Promise.all(
+      [...byTarget.values()].map(async ({ handler, ids }) => {
+        const outcomes = await this.converge(handler.handle, ids);
+        for (const id of ids) this.recheckedPending(id, due.get(id) ?? 0, outcomes?.get(id), handler);
+      }),
+    );
+  }
+
+  private recheckedPending(
+    id: string,
+    since: number,
+    outcome: InstanceHandling | undefined,
+    handler: PendingHandler,
+  ): void {
+    if (outcome === "pending") this.waitPending(id, since, handler);
+    else if (outcome !== undefined && outcome !== "failed" && outcome !== "notReady") {
+      this.settlePending(id);
+      if (outcome === "converged")
+        this.deps.metrics.instanceEventLatency.observe(Math.max(0, this.deps.clock.now() - since) / 1000);
     }
   }
 

@@ -35,6 +35,10 @@ export class PendingInstances {
     return this.entries.size;
   }
 
+  has(instanceId: string): boolean {
+    return this.entries.has(instanceId);
+  }
+
   /** Still pending after a read: look again later, or give up past the timeout (the resync still covers it). */
   add(instanceId: string, since: number): boolean {
     const now = this.clock.now();

@@ -11,23 +11,36 @@ export const tagChangeDetailType = "Tag Change on Resource";
 export const eventTypes = ["state-change", "tag-change", "other-region", "unknown", "unparseable"] as const;
 export type EventType = (typeof eventTypes)[number];
 
+/** Where an event comes from (EventBridge's `account` and `region`): run --targets routes it by these. */
+export interface EventOrigin {
+  readonly account: string | undefined;
+  readonly region: string;
+}
+
 export type InstanceEvent =
-  | {
+  | ({
       readonly type: "state-change";
       readonly instanceId: string;
       readonly state: string;
       /** When the event happened (EventBridge's `time`), in milliseconds since the epoch; undefined if absent. */
       readonly at: number | undefined;
-    }
-  | { readonly type: "tag-change"; readonly instanceId: string; readonly at: number | undefined }
+    } & EventOrigin)
+  | ({
+      readonly type: "tag-change";
+      readonly instanceId: string;
+      readonly at: number | undefined;
+    } & EventOrigin)
   /** Counted, deleted and logged once (with the message ID, never the body). */
   | { readonly type: "other-region" | "unknown" | "unparseable"; readonly why: string };
 
 const instanceIdPattern = /^i-[0-9a-f]{8,17}$/;
 const instanceArnPattern = /^arn:aws[a-z-]*:ec2:[a-z0-9-]+:\d{12}:instance\/(i-[0-9a-f]{8,17})$/;
 
-/** Decides what a message body is about; `region` is the daemon's own (events from elsewhere are not ours). */
-export function parseInstanceEvent(body: string | undefined, region: string): InstanceEvent {
+/**
+ * Decides what a message body is about. `region` is the daemon's own (events from elsewhere are not ours); with
+ * run --targets it is undefined, and the event's account and region decide which target it is for, if any.
+ */
+export function parseInstanceEvent(body: string | undefined, region?: string): InstanceEvent {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body ?? "");
@@ -38,7 +51,9 @@ export function parseInstanceEvent(body: string | undefined, region: string): In
   const detailType = parsed["detail-type"];
   if (detailType !== stateChangeDetailType && detailType !== tagChangeDetailType)
     return { type: "unknown", why: `detail-type ${describe(detailType)} is not one rolecall handles` };
-  if (parsed.region !== region)
+  if (typeof parsed.region !== "string")
+    return { type: "unparseable", why: `region ${describe(parsed.region)} is not a region name` };
+  if (region !== undefined && parsed.region !== region)
     return {
       type: "other-region",
       why: `the event is from region ${describe(parsed.region)}, not ${region}`,
@@ -47,12 +62,21 @@ export function parseInstanceEvent(body: string | undefined, region: string): In
   if (!isRecord(detail)) return { type: "unparseable", why: "the event has no detail object" };
   const at = typeof parsed.time === "string" ? Date.parse(parsed.time) : Number.NaN;
   const when = Number.isFinite(at) ? at : undefined;
-  return detailType === stateChangeDetailType
-    ? stateChange(detail, when)
-    : tagChange(detail, parsed.resources, when);
+  const origin: EventOrigin = {
+    account: typeof parsed.account === "string" ? parsed.account : undefined,
+    region: parsed.region,
+  };
+  const event =
+    detailType === stateChangeDetailType
+      ? stateChange(detail, when)
+      : tagChange(detail, parsed.resources, when);
+  return "instanceId" in event ? { ...event, ...origin } : event;
 }
 
-function stateChange(detail: Record<string, unknown>, at: number | undefined): InstanceEvent {
+type WithoutOrigin<Event> = Event extends EventOrigin ? Omit<Event, keyof EventOrigin> : Event;
+type Unplaced = WithoutOrigin<InstanceEvent>;
+
+function stateChange(detail: Record<string, unknown>, at: number | undefined): Unplaced {
   const instanceId = detail["instance-id"];
   const state = detail.state;
   if (typeof instanceId !== "string" || !instanceIdPattern.test(instanceId))
@@ -61,11 +85,7 @@ function stateChange(detail: Record<string, unknown>, at: number | undefined): I
   return { type: "state-change", instanceId, state, at };
 }
 
-function tagChange(
-  detail: Record<string, unknown>,
-  resources: unknown,
-  at: number | undefined,
-): InstanceEvent {
+function tagChange(detail: Record<string, unknown>, resources: unknown, at: number | undefined): Unplaced {
   if (detail.service !== "ec2" || detail["resource-type"] !== "instance")
     return {
       type: "unknown",

@@ -3,6 +3,7 @@ import { connectToSqs } from "../aws/sqs-client.js";
 import { deleteMessages, queueLabel, receiveMessages } from "../aws/sqs-queue.js";
 import type { RunConfig } from "../config/options.js";
 import type { Controller } from "../daemon/controller.js";
+import { oneTarget } from "../daemon/event-routes.js";
 import { InstanceEventConsumer } from "../daemon/instance-event-consumer.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
@@ -34,7 +35,7 @@ export function queueWatch(
       receive: (waitSeconds) => receiveMessages(sqs, queueUrl, waitSeconds),
       delete: (messages) => deleteMessages(sqs, queueUrl, messages),
     },
-    handle: (ids) => controller.instancesChanged(ids),
+    route: oneTarget((ids) => controller.instancesChanged(ids)),
     ready: controller.whenCached(),
     region: cloud.region,
     metrics,

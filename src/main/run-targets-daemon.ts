@@ -21,6 +21,7 @@ import { awsSettingsFrom, createEngine } from "./connect.js";
 import { readTargets } from "./connect-targets.js";
 import { setUpLeadership, type Leadership } from "./leadership.js";
 import { startNotifier } from "./start-notifier.js";
+import { targetsInstanceWatch } from "./targets-instance-events.js";
 import {
   stopTargets,
   targetsRefusal,
@@ -79,6 +80,14 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
     logger,
     leadership,
   });
+  // One consumer of the organisation's queue for every target (process-wide metrics and notice).
+  const instances = await targetsInstanceWatch(config, {
+    runtimes: [...runtimes.values()],
+    metrics: processMetrics,
+    status: processStatus,
+    logger,
+    ...(leadership === undefined ? {} : { leadership }),
+  });
   const readSource = async () => {
     const source = await readManifestSource(config.manifests);
     processStatus.setSource(source);
@@ -102,6 +111,7 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
         readSource,
         unreachable: () => supervisor.notReachable(),
       });
+      instances.targetReached(runtime);
     },
     // The controller goes on with its first connection, whose session the SDK renews once the role works again.
     onRecovered: (_name, probe) => {
@@ -133,6 +143,7 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
     lifecycle.stopping = true;
     notifier.stop();
     supervisor.stop();
+    instances.stop();
     await stopTargets(signal, logger, { watcher, runtimes: [...runtimes.values()], server, leadership });
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
@@ -145,6 +156,7 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
   void directories.read().catch(() => undefined);
   watcher.start();
   supervisor.start();
+  instances.start();
   leadership?.start();
 }
 

@@ -20,17 +20,10 @@ export interface TargetRuntime {
 /** How long shutdown may take before the process exits anyway (SIGTERM must end it within 10 s). */
 const shutdownDeadlineMs = 9000;
 
-/**
- * What run --targets does not do (yet), refused at start rather than half done: instance events and launch
- * polling are read for one region of one account, and the simulated cloud is one account.
- */
+/** What run --targets refuses at start rather than half do: the simulated cloud is one account. */
 export function targetsRefusal(config: RunConfig): string | undefined {
   if (config.cloud === "sim")
     return "--targets reaches real accounts: it cannot be combined with --cloud sim";
-  if (config.instanceEventsQueue !== undefined)
-    return "--instance-events-queue is not supported with --targets yet: each target converges at every --resync without it";
-  if (config.instancePoll > 0)
-    return "--instance-poll is not supported with --targets yet: each target converges at every --resync without it";
   return undefined;
 }
 

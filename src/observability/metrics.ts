@@ -113,7 +113,7 @@ export class Metrics implements CallObserver {
   });
   readonly instanceEventsHandled = new Counter({
     name: "rolecall_instance_events_handled_total",
-    help: "Instance events handled, by outcome (converged, unneeded, gone, pending, ignored: deleted; retried: left for redelivery).",
+    help: "Instance events handled, by outcome (converged, unneeded, gone, pending, ignored, no-target: deleted; retried: left for redelivery).",
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { SimCloud } from "../../src/aws/sim/sim-cloud.js";
 import { systemClock, type Clock } from "../../src/aws/clock.js";
 import { compositeName } from "../../src/desired/composite.js";
+import { oneTarget } from "../../src/daemon/event-routes.js";
 import { InstanceEventConsumer, queueNotice } from "../../src/daemon/instance-event-consumer.js";
 import type { Scheduler } from "../../src/daemon/work-queue.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -73,7 +74,7 @@ async function rig(specs: readonly ManifestSpec[], given?: Clock): Promise<Rig> 
   const clock = given ?? scheduler.clock;
   const consumer = new InstanceEventConsumer({
     queue,
-    handle: (ids) => harness.controller.instancesChanged(ids),
+    route: oneTarget((ids) => harness.controller.instancesChanged(ids)),
     ready: harness.controller.whenCached(),
     region: "us-east-1",
     metrics: harness.metrics,
@@ -295,7 +296,7 @@ describe("instance events", () => {
     const id = test.harness.sim.launchInstance({ tags: { Team: "alpha" } });
     const failing = new InstanceEventConsumer({
       queue: test.queue,
-      handle: () => Promise.reject(new Error("EC2 is down")),
+      route: oneTarget(() => Promise.reject(new Error("EC2 is down"))),
       ready: Promise.resolve(),
       region: "us-east-1",
       metrics: test.harness.metrics,

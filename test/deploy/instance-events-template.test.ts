@@ -4,7 +4,7 @@
 // dead-letter queue.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parse, type ScalarTag } from "yaml";
+import { parse, type CollectionTag, type ScalarTag } from "yaml";
 import { describe, expect, it } from "vitest";
 import { parseInstanceEvent } from "../../src/events/instance-event.js";
 import { repoRoot } from "../support/cli.js";
@@ -12,6 +12,7 @@ import { stateChangeBody, tagChangeBody } from "../support/event-queue.js";
 
 const tags: ScalarTag[] = [
   { tag: "!Ref", resolve: (value) => ({ Ref: value }) },
+  { tag: "!Sub", resolve: (value) => ({ "Fn::Sub": value }) },
   {
     tag: "!GetAtt",
     resolve: (value) => ({
@@ -24,9 +25,22 @@ interface Resource {
   readonly Type: string;
   readonly Properties: Record<string, unknown>;
 }
-const template = parse(readFileSync(path.join(repoRoot, "deploy/aws/instance-events.yaml"), "utf8"), {
-  customTags: tags,
-}) as { Resources: Record<string, Resource>; Outputs: Record<string, { Value: unknown }> };
+const sequenceTags: CollectionTag[] = ["Not", "Equals"].map((name) => ({
+  tag: `!${name}`,
+  collection: "seq",
+  resolve: (value) => ({ [`Fn::${name}`]: value.toJSON() as unknown }),
+}));
+
+interface Template {
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, { Value: unknown }>;
+  Conditions?: Record<string, unknown>;
+}
+const readTemplate = (file: string) =>
+  parse(readFileSync(path.join(repoRoot, file), "utf8"), {
+    customTags: [...tags, ...sequenceTags],
+  }) as Template;
+const template = readTemplate("deploy/aws/instance-events.yaml");
 
 const resource = (name: string): Resource => {
   const found = template.Resources[name];
@@ -69,6 +83,7 @@ describe("deploy/aws/instance-events.yaml", () => {
         .map((each) => each.Type)
         .sort(),
     ).toEqual([
+      "AWS::Events::EventBusPolicy",
       "AWS::Events::Rule",
       "AWS::Events::Rule",
       "AWS::SQS::Queue",
@@ -128,5 +143,58 @@ describe("deploy/aws/instance-events.yaml", () => {
 
   it("outputs the queue URL rolecall takes", () => {
     expect(template.Outputs.QueueUrl?.Value).toEqual({ Ref: "InstanceEventsQueue" });
+  });
+
+  it("with OrganizationId only, lets the organisation's accounts put events on the default bus", () => {
+    const policy = resource("OrganizationEventsPolicy") as Resource & { Condition?: string };
+    expect(policy.Condition).toBe("FromOrganization");
+    expect(template.Conditions?.FromOrganization).toEqual({
+      "Fn::Not": [{ "Fn::Equals": [{ Ref: "OrganizationId" }, ""] }],
+    });
+    expect(policy.Properties.Statement).toMatchObject({
+      Effect: "Allow",
+      Action: "events:PutEvents",
+      Condition: { StringEquals: { "aws:PrincipalOrgID": { Ref: "OrganizationId" } } },
+    });
+  });
+});
+
+describe("deploy/aws/instance-events-forwarder.yaml", () => {
+  const forwarder = readTemplate("deploy/aws/instance-events-forwarder.yaml");
+  const forwarded = (name: string) => {
+    const found = forwarder.Resources[name];
+    if (found === undefined) throw new Error(`no resource ${name}`);
+    return found;
+  };
+
+  it("forwards exactly the events the central rules select, to the central bus, with its own role", () => {
+    expect(forwarded("InstanceStateChangeForwardRule").Properties.EventPattern).toEqual(
+      resource("InstanceStateChangeRule").Properties.EventPattern,
+    );
+    expect(forwarded("InstanceTagChangeForwardRule").Properties.EventPattern).toEqual(
+      resource("InstanceTagChangeRule").Properties.EventPattern,
+    );
+    for (const rule of ["InstanceStateChangeForwardRule", "InstanceTagChangeForwardRule"])
+      expect(forwarded(rule).Properties.Targets).toEqual([
+        {
+          Id: "rolecall-event-bus",
+          Arn: { Ref: "CentralEventBusArn" },
+          RoleArn: { "Fn::GetAtt": ["ForwardRole", "Arn"] },
+        },
+      ]);
+  });
+
+  it("gives EventBridge's role events:PutEvents on the central bus and nothing else", () => {
+    const role = forwarded("ForwardRole").Properties as {
+      Policies: { PolicyDocument: { Statement: unknown[] } }[];
+    };
+    expect(role.Policies.flatMap((policy) => policy.PolicyDocument.Statement)).toEqual([
+      { Effect: "Allow", Action: "events:PutEvents", Resource: { Ref: "CentralEventBusArn" } },
+    ]);
+  });
+
+  it("what it forwards, rolecall reads with the account and region it routes by", () => {
+    const body = stateChangeBody(id, "running", "eu-west-1", "222222222222");
+    expect(parseInstanceEvent(body)).toMatchObject({ account: "222222222222", region: "eu-west-1" });
   });
 });

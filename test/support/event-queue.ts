@@ -3,16 +3,21 @@ import type { QueueMessage } from "../../src/aws/sqs-queue.js";
 import type { EventQueue } from "../../src/daemon/instance-event-consumer.js";
 
 /** EventBridge's "EC2 Instance State-change Notification", as the rule delivers it to SQS. */
-export function stateChangeBody(instanceId: string, state: string, region = "us-east-1"): string {
+export function stateChangeBody(
+  instanceId: string,
+  state: string,
+  region = "us-east-1",
+  account = "123456789012",
+): string {
   return JSON.stringify({
     version: "0",
     id: randomUUID(),
     "detail-type": "EC2 Instance State-change Notification",
     source: "aws.ec2",
-    account: "123456789012",
+    account,
     time: new Date().toISOString(),
     region,
-    resources: [`arn:aws:ec2:${region}:123456789012:instance/${instanceId}`],
+    resources: [`arn:aws:ec2:${region}:${account}:instance/${instanceId}`],
     detail: { "instance-id": instanceId, state },
   });
 }
@@ -22,16 +27,17 @@ export function tagChangeBody(
   instanceId: string,
   tags: Record<string, string>,
   region = "us-east-1",
+  account = "123456789012",
 ): string {
   return JSON.stringify({
     version: "0",
     id: randomUUID(),
     "detail-type": "Tag Change on Resource",
     source: "aws.tag",
-    account: "123456789012",
+    account,
     time: new Date().toISOString(),
     region,
-    resources: [`arn:aws:ec2:${region}:123456789012:instance/${instanceId}`],
+    resources: [`arn:aws:ec2:${region}:${account}:instance/${instanceId}`],
     detail: {
       "changed-tag-keys": Object.keys(tags),
       service: "ec2",
