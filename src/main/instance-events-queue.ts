@@ -20,6 +20,7 @@ export function queueWatch(
     readonly metrics: Metrics;
     readonly status: StatusStore;
     readonly logger: Logger;
+    readonly leadership?: { mayWrite(): boolean } | undefined;
   },
 ): { start(): void; stop(): void } {
   const { cloud, controller, metrics, status, logger } = parts;
@@ -43,6 +44,8 @@ export function queueWatch(
     logger: logger.child({ component: "instance-events" }),
     pendingTimeoutMs: config.propagationTimeout,
     clock: systemClock,
+    // A standby's receive would hide each message from the leader for the visibility timeout, and handle none.
+    mayReceive: () => parts.leadership?.mayWrite() ?? true,
   });
   return {
     start: () => {

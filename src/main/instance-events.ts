@@ -22,6 +22,8 @@ export async function instanceWatch(
     readonly metrics: Metrics;
     readonly status: StatusStore;
     readonly logger: Logger;
+    /** --lease-table: only the leader receives (a standby's receive would hide messages from it). */
+    readonly leadership?: { mayWrite(): boolean } | undefined;
   },
 ): Promise<InstanceWatch> {
   const { cloud, controller, logger } = parts;

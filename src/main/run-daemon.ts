@@ -56,7 +56,7 @@ export async function runDaemon(config: RunConfig): Promise<void> {
       logger.warn({ err: error, component: "watcher" }, "file watcher error");
     },
   );
-  const instances = await instanceWatch(config, { cloud, controller, metrics, status, logger });
+  const instances = await instanceWatch(config, { cloud, controller, metrics, status, logger, leadership });
   const server = buildServer({
     status,
     isReady: () => controller.isReady(),
