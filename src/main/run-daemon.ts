@@ -8,6 +8,7 @@ import { StatusStore } from "../status/status-store.js";
 import { connect, createEngine, type Cloud } from "./connect.js";
 import { setUpLeadership, type Leadership } from "./leadership.js";
 import { instanceWatch, type InstanceWatch } from "./instance-events.js";
+import { noticeMissingBoundary } from "./boundary-notice.js";
 import { startNotifier } from "./start-notifier.js";
 import { runTargetsDaemon } from "./run-targets-daemon.js";
 
@@ -21,11 +22,7 @@ export async function runDaemon(config: RunConfig): Promise<void> {
   const metrics = new Metrics();
   metrics.resyncInterval.set(config.resync / 1000);
   const status = new StatusStore();
-  if (config.permissionsBoundary === undefined)
-    status.setNotice(
-      "NoPermissionsBoundary",
-      "roles are created without a permissions boundary (--permissions-boundary): whoever holds rolecall's credentials could give a role more than S3 access",
-    );
+  noticeMissingBoundary(status, config.permissionsBoundary);
   const cloud = await connect(config, metrics, logger);
   const leadership = await setUpLeadership(config, { cloud, metrics, status, logger });
   const notifier = startNotifier(config.notifyUrl, { status, metrics, logger, leadership });

@@ -20,6 +20,7 @@ import { TargetsStatus, type TargetReach } from "../status/targets-status.js";
 import { awsSettingsFrom, createEngine } from "./connect.js";
 import { readTargets } from "./connect-targets.js";
 import { setUpLeadership, type Leadership } from "./leadership.js";
+import { noticeMissingBoundary } from "./boundary-notice.js";
 import { startNotifier } from "./start-notifier.js";
 import { targetsInstanceWatch } from "./targets-instance-events.js";
 import {
@@ -43,11 +44,7 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
   const logger = createLogger(config.logLevel);
   const processMetrics = new Metrics({ scope: "process" });
   const processStatus = new StatusStore();
-  if (config.permissionsBoundary === undefined)
-    processStatus.setNotice(
-      "NoPermissionsBoundary",
-      "roles are created without a permissions boundary (--permissions-boundary): whoever holds rolecall's credentials could give a role more than S3 access",
-    );
+  noticeMissingBoundary(processStatus, config.permissionsBoundary);
   const specs = await readTargets(config.targets, config.iamPath);
   const runtimes = targetRuntimes(specs, config.resync);
   const directories = new TargetDirectories(config.manifests, specs, {
@@ -62,18 +59,7 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
   });
   // Read by closures only, once the supervisor below exists.
   const reach = (name: string): TargetReach => reachOf(supervisor.state(name));
-  const status = new TargetsStatus(
-    processStatus,
-    [...runtimes.values()].map((runtime) => ({
-      name: runtime.spec.name,
-      account: runtime.spec.account,
-      regions: runtime.spec.regions,
-      store: runtime.status,
-      reach: () => reach(runtime.spec.name),
-      ready: () => runtime.controller?.isReady() ?? false,
-    })),
-    () => directories.outside(),
-  );
+  const status = targetsStatus(processStatus, [...runtimes.values()], directories, reach);
   const notifier = startNotifier(config.notifyUrl, {
     status,
     metrics: processMetrics,
@@ -158,6 +144,27 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
   supervisor.start();
   instances.start();
   leadership?.start();
+}
+
+/** What /status shows: the process's own store, and each target's with how it is reached and whether ready. */
+function targetsStatus(
+  processStatus: StatusStore,
+  runtimes: readonly TargetRuntime[],
+  directories: TargetDirectories,
+  reach: (name: string) => TargetReach,
+): TargetsStatus {
+  return new TargetsStatus(
+    processStatus,
+    runtimes.map((runtime) => ({
+      name: runtime.spec.name,
+      account: runtime.spec.account,
+      regions: runtime.spec.regions,
+      store: runtime.status,
+      reach: () => reach(runtime.spec.name),
+      ready: () => runtime.controller?.isReady() ?? false,
+    })),
+    () => directories.outside(),
+  );
 }
 
 /** Each target's own metrics (labelled with its name) and status store, from the start. */
