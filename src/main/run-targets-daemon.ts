@@ -123,7 +123,7 @@ export async function runTargetsDaemon(config: TargetsConfig): Promise<void> {
     },
   );
   const lifecycle = { stopping: false };
-  watchTargetsDirectory(controllers, watcher, lifecycle);
+  watchTargetsDirectory([...runtimes.values()], watcher, lifecycle);
   const shutdown = async (signal: string) => {
     if (lifecycle.stopping) return;
     lifecycle.stopping = true;

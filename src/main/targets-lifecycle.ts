@@ -29,17 +29,22 @@ export function targetsRefusal(config: RunConfig): string | undefined {
 
 /**
  * As without --targets: a deleted directory takes its watch with it, so while some target's read fails the
- * directory is looked for every second, and watched afresh once it is back.
+ * directory is looked for every second, and watched afresh once it is back. The same tick keeps each target's
+ * queue-depth gauge current.
  */
 export function watchTargetsDirectory(
-  controllers: () => readonly Controller[],
+  runtimes: readonly TargetRuntime[],
   watcher: ManifestWatcher,
   lifecycle: { readonly stopping: boolean },
 ): void {
   let watchIsStale = false;
   setInterval(() => {
+    const running = runtimes.flatMap((runtime) => runtime.controller ?? []);
+    // The controller sets its depth gauge while a key it has just handled is still counted: this keeps it current.
+    for (const runtime of runtimes)
+      if (runtime.controller !== undefined)
+        runtime.metrics.workqueueDepth.set(runtime.controller.queueDepth());
     if (lifecycle.stopping) return;
-    const running = controllers();
     if (running.some((controller) => !controller.directoryIsReadable())) {
       watchIsStale = true;
       for (const controller of running) void controller.manifestsChanged();

@@ -195,6 +195,21 @@ describe("run --targets against moto_server", () => {
     expect(new Set(iamCalls.map((sample) => sample.labels.target))).toEqual(new Set(["prod", "dev"]));
   }, 20_000);
 
+  it("each reachable target's queue-depth gauge returns to 0 between resyncs", async () => {
+    const depths = async () =>
+      parsePrometheusText(await (await daemon.get("/metrics")).text())
+        .samples.filter((sample) => sample.name === "rolecall_workqueue_depth")
+        .map((sample) => [sample.labels.target, sample.value] as const);
+    await waitFor(
+      "prod's and dev's queues to read empty",
+      async () => {
+        const seen = new Map(await depths());
+        return seen.get("prod") === 0 && seen.get("dev") === 0;
+      },
+      { timeoutMs: 10_000, intervalMs: 100, context: () => daemon.logs() },
+    );
+  }, 20_000);
+
   it("a manifest moved from one target's directory to another's moves the access between accounts", async () => {
     await rename(path.join(root, "prod", "web.yaml"), path.join(root, "dev", "web.yaml"));
     await waitFor(
