@@ -1,14 +1,13 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import type { Clock } from "../../src/aws/clock.js";
 import type { InstanceHandling } from "../../src/daemon/controller.js";
 import { routeByTarget, type HandleInstances } from "../../src/daemon/event-routes.js";
 import { InstanceEventConsumer } from "../../src/daemon/instance-event-consumer.js";
 import { queueRegion } from "../../src/main/targets-events-queue.js";
-import type { Scheduler } from "../../src/daemon/work-queue.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import { StatusStore } from "../../src/status/status-store.js";
 import { MemoryQueue, stateChangeBody, tagChangeBody } from "../support/event-queue.js";
+import { ManualScheduler } from "../support/manual-scheduler.js";
 
 const prod = "111111111111";
 const dev = "222222222222";
@@ -22,27 +21,6 @@ class FakeTarget {
     this.reads.push([...ids]);
     return Promise.resolve(new Map(ids.map((id) => [id, this.outcome])));
   };
-}
-
-/** Timers that run only when the test says so. */
-class ManualScheduler implements Scheduler {
-  readonly timers: { ms: number; callback: () => void }[] = [];
-  now = 1_000_000;
-  readonly clock: Clock = { now: () => this.now, sleep: () => Promise.resolve() };
-  schedule(ms: number, callback: () => void) {
-    const timer = { ms, callback };
-    this.timers.push(timer);
-    return {
-      cancel: () => {
-        this.timers.splice(this.timers.indexOf(timer), 1);
-      },
-    };
-  }
-  runAll(): void {
-    const due = this.timers.splice(0);
-    this.now += Math.max(0, ...due.map((timer) => timer.ms));
-    for (const timer of due) timer.callback();
-  }
 }
 
 function rig(mayReceive?: () => boolean) {

@@ -1,17 +1,16 @@
 import type { DescribeInstancesCommandInput } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
 import type { AwsCommand } from "../../src/aws/aws-caller.js";
-import type { Clock } from "../../src/aws/clock.js";
 import type { Ec2Caller } from "../../src/aws/region-router.js";
 import type { TargetConnection } from "../../src/aws/target-connection.js";
 import type { RunConfig } from "../../src/config/options.js";
 import type { Controller, InstanceHandling } from "../../src/daemon/controller.js";
-import type { Scheduler } from "../../src/daemon/work-queue.js";
 import { targetsInstanceWatch } from "../../src/main/targets-instance-events.js";
 import type { TargetRuntime } from "../../src/main/targets-lifecycle.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import { StatusStore } from "../../src/status/status-store.js";
+import { ManualScheduler } from "../support/manual-scheduler.js";
 
 /** One region's EC2 as the poller sees it: records each DescribeInstances and answers with its launches. */
 function regionEc2(launched: readonly string[]): Ec2Caller & { readonly sent: string[] } {
@@ -27,26 +26,6 @@ function regionEc2(launched: readonly string[]): Ec2Caller & { readonly sent: st
     stop: () => undefined,
     guardMutations: () => undefined,
   };
-}
-
-class ManualScheduler implements Scheduler {
-  readonly timers: { ms: number; callback: () => void }[] = [];
-  now = 1_000_000;
-  readonly clock: Clock = { now: () => this.now, sleep: () => Promise.resolve() };
-  schedule(ms: number, callback: () => void) {
-    const timer = { ms, callback };
-    this.timers.push(timer);
-    return {
-      cancel: () => {
-        this.timers.splice(this.timers.indexOf(timer), 1);
-      },
-    };
-  }
-  runAll(): void {
-    const due = this.timers.splice(0);
-    this.now += Math.max(0, ...due.map((timer) => timer.ms));
-    for (const timer of due) timer.callback();
-  }
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
