@@ -368,9 +368,9 @@ describe("rolecall run against moto_server", () => {
     );
     expect(sampleValue(exposition, "process_resident_memory_bytes")).toBeGreaterThan(0);
 
-    // Counting, not just present: a resync adds its reads.
+    // Counting, not just present: a resync adds its reads. Two: the first to end may have read before the scrape.
     const before = requests("GetAccountAuthorizationDetails");
-    await resyncs(1);
+    await resyncs(2);
     const later = parsePrometheusText(await (await running().get("/metrics", {})).text());
     expect(
       sampleValue(later, "rolecall_aws_api_requests_total", { operation: "GetAccountAuthorizationDetails" }),
