@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import type { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { SaxesParser } from "saxes";
+import { ownCopy } from "../util/own-copy.js";
 
 /** What a pass keeps of one instance in a DescribeInstances page: nothing else is read from it. */
 export interface InstanceEntry {
@@ -84,18 +85,19 @@ export class InstancesPageFold {
     return { instances: this.instances, accountId: this.accountId, nextToken: this.nextToken };
   }
 
+  // Every string kept is an own copy: the parser's text is cut from the chunk, which it would keep alive.
   private closeElement(path: string): void {
     const current = this.current;
-    if (path === paths.ownerId) this.accountId ??= this.text;
-    else if (path === paths.nextToken) this.nextToken = this.text === "" ? undefined : this.text;
+    if (path === paths.ownerId) this.accountId ??= ownCopy(this.text);
+    else if (path === paths.nextToken) this.nextToken = this.text === "" ? undefined : ownCopy(this.text);
     else if (current === undefined) return;
-    else if (path === paths.instanceId) current.id = this.text;
-    else if (path === paths.stateName) current.state = this.text;
+    else if (path === paths.instanceId) current.id = ownCopy(this.text);
+    else if (path === paths.stateName) current.state = ownCopy(this.text);
     else if (path === paths.tagKey) {
       // A tag without a value element is a tag with an empty value, as the SDK reads it.
-      this.tagKey = this.text;
+      this.tagKey = ownCopy(this.text);
       current.tags[this.tagKey] = "";
-    } else if (path === paths.tagValue) current.tags[this.tagKey] = this.text;
+    } else if (path === paths.tagValue) current.tags[this.tagKey] = ownCopy(this.text);
     else if (path === paths.tag) this.tagKey = "";
     else if (path === paths.instance) {
       if (current.id !== "") this.instances.push(current);

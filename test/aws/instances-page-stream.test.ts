@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
 import { foldInstancesResponse, InstancesPageFold } from "../../src/aws/instances-page-stream.js";
+import { heapUsedAfterGc } from "../support/heap-after-gc.js";
 
 // A page shaped as EC2 answers, with the traps a name-only match would fall into: `item`s, `name`s, `groupId`s
 // and a tag set inside a network interface, a second reservation with its own owner, and escaped text.
@@ -78,6 +79,35 @@ describe("InstancesPageFold", () => {
     const last =
       '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><reservationSet/><nextToken/></DescribeInstancesResponse>';
     expect(fold([last])).toEqual({ instances: [], accountId: undefined, nextToken: undefined });
+  });
+
+  it("keeps no chunk of the body alive through the strings it keeps", () => {
+    // 1,000 instances with a long ID, a long tag value and 1 KiB of fields it does not keep, written in 64 KiB
+    // chunks that are strings of their own, as a stream delivers them, not slices of the one document.
+    const instances = Array.from(
+      { length: 1000 },
+      (_, index) =>
+        `<item><instanceId>i-${String(index).padStart(17, "0")}</instanceId><instanceState><name>running</name></instanceState>` +
+        `<clientToken>${"x".repeat(1024)}</clientToken><tagSet><item><key>aws:autoscaling:groupName</key>` +
+        `<value>group-${String(index).padStart(20, "0")}</value></item></tagSet></item>`,
+    ).join("");
+    const body = `<DescribeInstancesResponse><reservationSet><item><ownerId>111122223333</ownerId><instancesSet>${instances}</instancesSet></item></reservationSet><nextToken>${"t".repeat(200)}</nextToken></DescribeInstancesResponse>`;
+    const foldInChunks = () => {
+      const folding = new InstancesPageFold();
+      for (let start = 0; start < body.length; start += 65536)
+        folding.write(Buffer.from(body.slice(start, start + 65536)).toString());
+      return folding.close();
+    };
+    foldInChunks(); // the first fold also leaves the parser's compiled code and feedback behind
+    const before = heapUsedAfterGc();
+    const entries = foldInChunks();
+    const retained = heapUsedAfterGc() - before;
+    expect(entries.instances).toHaveLength(1000);
+    expect(entries.instances[999]?.tags).toEqual({
+      "aws:autoscaling:groupName": `group-${"0".repeat(17)}999`,
+    });
+    // What is kept is about 230 KB; the chunks are about 1.3 MB.
+    expect(retained).toBeLessThan(body.length / 4);
   });
 
   it("refuses a truncated body rather than returning part of a page", () => {
