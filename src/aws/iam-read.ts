@@ -35,6 +35,7 @@ import {
 } from "../observed/snapshot.js";
 import type { AwsCaller } from "./aws-caller.js";
 import { AwsApiError } from "./aws-error.js";
+import { foldAuthorizationDetails, type AuthorizationDetailsPage } from "./authorization-details-stream.js";
 import { iamNext, pages, withMarker } from "./paginate.js";
 
 /** IAM's largest page; fewer calls for big accounts. */
@@ -55,22 +56,24 @@ export interface AuthorizationDetails {
   readonly profiles: ObservedInstanceProfile[];
 }
 
-/** Every role (with its profiles and tags) and customer-managed policy (with all versions) of the account. */
+/**
+ * Every role (with its profiles and tags) and customer-managed policy (with all versions) of the account; each page
+ * is folded as it streams in.
+ */
 export async function readAuthorizationDetails(iam: AwsCaller): Promise<AuthorizationDetails> {
   const policies: ObservedPolicy[] = [];
   const roles: ObservedRole[] = [];
   const profiles = new Map<string, ObservedInstanceProfile>();
-  const listing = pages(
-    (marker) =>
-      iam.send<GetAccountAuthorizationDetailsCommandOutput>(
-        new GetAccountAuthorizationDetailsCommand({
-          Filter: ["Role", "LocalManagedPolicy"],
-          MaxItems: pageSize,
-          ...withMarker(marker),
-        }),
-      ),
-    iamNext,
-  );
+  const listing = pages(async (marker): Promise<AuthorizationDetailsPage> => {
+    const command = new GetAccountAuthorizationDetailsCommand({
+      Filter: ["Role", "LocalManagedPolicy"],
+      MaxItems: pageSize,
+      ...withMarker(marker),
+    });
+    const folded = foldAuthorizationDetails(command);
+    const output = await iam.send<GetAccountAuthorizationDetailsCommandOutput>(command);
+    return folded.page() ?? output;
+  }, iamNext);
   for await (const page of listing) {
     for (const detail of page.RoleDetailList ?? []) {
       const role = toObservedRole(detail);

@@ -1,7 +1,6 @@
-import { Readable } from "node:stream";
 import type { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
-import { SaxesParser } from "saxes";
 import { ownCopy } from "../util/own-copy.js";
+import { foldResponse, XmlPathFold } from "./xml-path-fold.js";
 
 /** What a pass keeps of one instance in a DescribeInstances page: nothing else is read from it. */
 export interface InstanceEntry {
@@ -34,70 +33,37 @@ const paths = {
 } as const;
 
 /**
- * A streaming fold of a DescribeInstances response body into its entries. The SDK would first buffer the body,
- * turn it into one string, parse that into a tree of every field of every instance and then map the tree into
- * its output shapes: at 1,000 instances a page of about 7 MB of XML costs tens of MB at once. Here each chunk is
- * parsed as it arrives and only ID, state and tags are kept.
+ * A DescribeInstances page folded as it streams in: at 1,000 instances a page is about 7 MB of XML, of which
+ * only ID, state and tags are kept.
  */
-export class InstancesPageFold {
-  private readonly parser = new SaxesParser();
-  private readonly path: string[] = [];
-  private text = "";
+export class InstancesPageFold extends XmlPathFold<InstancesPageEntries> {
   private readonly instances: InstanceEntry[] = [];
   private accountId: string | undefined;
   private nextToken: string | undefined;
   private current: { id: string; state: string; tags: Record<string, string> } | undefined;
   private tagKey = "";
-  private root: string | undefined;
   private unnamed = 0;
 
   constructor() {
-    this.parser.on("opentag", (tag) => {
-      this.root ??= tag.name;
-      this.path.push(tag.name);
-      this.text = "";
-      if (this.path.join("/") === paths.instance) this.current = { id: "", state: "unknown", tags: {} };
-    });
-    this.parser.on("text", (text) => {
-      this.text += text;
-    });
-    this.parser.on("closetag", () => {
-      this.closeElement(this.path.join("/"));
-      this.path.pop();
-      this.text = "";
-    });
+    super("DescribeInstances", "DescribeInstancesResponse");
   }
 
-  write(chunk: string): void {
-    this.parser.write(chunk);
+  protected opened(path: string): void {
+    if (path === paths.instance) this.current = { id: "", state: "unknown", tags: {} };
   }
 
-  /**
-   * The page, or an error when the body was not one: a body of another shape read as an empty page would hide
-   * every instance from the pass, so it fails the read as a malformed response does.
-   */
-  close(): InstancesPageEntries {
-    this.parser.close();
-    if (this.root !== "DescribeInstancesResponse")
-      throw new Error(`DescribeInstances answered with a <${this.root ?? "nothing"}> document, not a page`);
-    if (this.unnamed > 0)
-      throw new Error(`DescribeInstances listed ${this.unnamed} instance(s) without an ID`);
-    return { instances: this.instances, accountId: this.accountId, nextToken: this.nextToken };
-  }
-
-  // Every string kept is an own copy: the parser's text is cut from the chunk, which it would keep alive.
-  private closeElement(path: string): void {
+  protected closed(path: string, text: string): void {
     const current = this.current;
-    if (path === paths.ownerId) this.accountId ??= ownCopy(this.text);
-    else if (path === paths.nextToken) this.nextToken = this.text === "" ? undefined : ownCopy(this.text);
+    if (path === paths.ownerId) this.accountId ??= ownCopy(text);
+    else if (path === paths.nextToken) this.nextToken = text === "" ? undefined : ownCopy(text);
     else if (current === undefined) return;
-    else if (path === paths.instanceId) current.id = ownCopy(this.text);
-    else if (path === paths.stateName) current.state = ownCopy(this.text);
+    else if (path === paths.instanceId) current.id = ownCopy(text);
+    else if (path === paths.stateName) current.state = ownCopy(text);
     else if (path === paths.tagKey) {
       // A tag without a value element is a tag with an empty value, as the SDK reads it.
-      this.tagKey = ownCopy(this.text);
+      this.tagKey = ownCopy(text);
       current.tags[this.tagKey] = "";
-    } else if (path === paths.tagValue) current.tags[this.tagKey] = ownCopy(this.text);
+    } else if (path === paths.tagValue) current.tags[this.tagKey] = ownCopy(text);
     else if (path === paths.tag) this.tagKey = "";
     else if (path === paths.instance) {
       if (current.id !== "") this.instances.push(current);
@@ -105,47 +71,23 @@ export class InstancesPageFold {
       this.current = undefined;
     }
   }
+
+  /** An instance without an ID fails the read: reading the page without it would hide it from the pass. */
+  protected result(): InstancesPageEntries {
+    if (this.unnamed > 0)
+      throw new Error(`DescribeInstances listed ${this.unnamed} instance(s) without an ID`);
+    return { instances: this.instances, accountId: this.accountId, nextToken: this.nextToken };
+  }
 }
 
 /** What the SDK's own deserializer is left with once the body has been folded: an empty, valid page. */
 const foldedBody =
   '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><reservationSet/></DescribeInstancesResponse>';
 
-interface RawResponse {
-  readonly statusCode?: number;
-  body?: unknown;
-}
-
-/**
- * Folds this command's successful response as it streams in, and leaves the SDK an empty page to deserialize;
- * errors go to the SDK untouched, so their codes are classified as for every other call. `entries()` is undefined
- * when no response was folded: a test double or the simulator answered without HTTP, with the SDK's shapes.
- */
+/** Folds this command's successful response as it streams in (see `foldResponse`). */
 export function foldInstancesResponse(command: DescribeInstancesCommand): {
   entries(): InstancesPageEntries | undefined;
 } {
-  let folded: InstancesPageEntries | undefined;
-  command.middlewareStack.add(
-    (next) => async (args) => {
-      const result = await next(args);
-      const response = result.response as RawResponse;
-      const status = response.statusCode ?? 0;
-      if (status < 200 || status >= 300 || !(response.body instanceof Readable)) return result;
-      folded = await foldBody(response.body);
-      response.body = Readable.from([Buffer.from(foldedBody)]);
-      return result;
-    },
-    // "low" within the deserialize step: between the HTTP handler and the SDK's deserializer.
-    { step: "deserialize", priority: "low", name: "rolecallFoldInstances" },
-  );
-  return { entries: () => folded };
-}
-
-async function foldBody(body: Readable): Promise<InstancesPageEntries> {
-  const fold = new InstancesPageFold();
-  const decoder = new TextDecoder();
-  for await (const chunk of body as AsyncIterable<Uint8Array>)
-    fold.write(decoder.decode(chunk, { stream: true }));
-  fold.write(decoder.decode());
-  return fold.close();
+  const folded = foldResponse(command, "rolecallFoldInstances", () => new InstancesPageFold(), foldedBody);
+  return { entries: () => folded.result() };
 }
