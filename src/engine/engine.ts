@@ -1,3 +1,4 @@
+import type { DesiredAccess } from "../desired/desired-access.js";
 import type { Mode } from "../manifest/instance-access.js";
 import type { Snapshot } from "../observed/snapshot.js";
 import type { ManifestPlan } from "../plan/manifest-plan.js";
@@ -93,7 +94,11 @@ export class Engine {
           composites,
         )
       : undefined;
-    const desired = new Map(manifests.inForce.map((access) => [access.manifest, access]));
+    // Built only when something ran: the daemon runs one focused pass per key, and a map of every manifest
+    // for each of them was most of what a no-change resync allocated at 1,000 manifests.
+    let desired: Map<string, DesiredAccess> | undefined;
+    const desiredOf = (name: string) =>
+      (desired ??= new Map(manifests.inForce.map((access) => [access.manifest, access]))).get(name);
     const after = live.state.view();
     const resultOf = (unit: ManifestPlan, shared: readonly ManifestPlan[]) => {
       const done = outcomes?.get(unit.manifest);
@@ -101,7 +106,7 @@ export class Engine {
       const projected =
         done === undefined && sharedDone.length === 0
           ? unit
-          : projectAfterExecution(unit, [...(done ?? []), ...sharedDone], desired.get(unit.manifest), after);
+          : projectAfterExecution(unit, [...(done ?? []), ...sharedDone], desiredOf(unit.manifest), after);
       return summarize(projected, done, request.execute, { plans: shared, outcomes: sharedDone });
     };
     return {
