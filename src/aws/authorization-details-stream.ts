@@ -64,6 +64,26 @@ const versionFields: Record<string, Setter<PolicyVersion>> = {
   CreateDate: (target, text) => (target.CreateDate = parseDate(text)),
 };
 
+/** Every path the fold reads: the elements it starts a resource at and the fields it keeps. */
+const declaredPaths = [
+  `${result}/IsTruncated`,
+  `${result}/Marker`,
+  role,
+  profile,
+  policy,
+  version,
+  `${profile}/Tags`,
+  ...[role, profile].flatMap((owner) => [
+    `${owner}/Tags/member`,
+    `${owner}/Tags/member/Key`,
+    `${owner}/Tags/member/Value`,
+  ]),
+  ...Object.keys(roleFields).map((field) => `${role}/${field}`),
+  ...Object.keys(profileFields).map((field) => `${profile}/${field}`),
+  ...Object.keys(policyFields).map((field) => `${policy}/${field}`),
+  ...Object.keys(versionFields).map((field) => `${version}/${field}`),
+];
+
 /** As the SDK reads them: anything but `true` or `false` is a malformed answer. */
 function parseBoolean(text: string): boolean {
   if (text === "true") return true;
@@ -92,7 +112,7 @@ export class AuthorizationDetailsFold extends XmlPathFold<AuthorizationDetailsPa
   private tag: Mutable<Tag> | undefined;
 
   constructor() {
-    super("GetAccountAuthorizationDetails", "GetAccountAuthorizationDetailsResponse");
+    super("GetAccountAuthorizationDetails", "GetAccountAuthorizationDetailsResponse", declaredPaths);
   }
 
   protected opened(path: string): void {
@@ -102,7 +122,8 @@ export class AuthorizationDetailsFold extends XmlPathFold<AuthorizationDetailsPa
     else if (path === version) this.version = {};
     // A profile's Tags element, even empty, says its tags were listed (the snapshot tells that from absent).
     else if (path === `${profile}/Tags` && this.profile !== undefined) this.profile.Tags = [];
-    else if (path === `${role}/Tags/member` || path === `${profile}/Tags/member`) this.tag = {} as Mutable<Tag>;
+    else if (path === `${role}/Tags/member` || path === `${profile}/Tags/member`)
+      this.tag = {} as Mutable<Tag>;
   }
 
   protected closed(path: string, text: string): void {
@@ -120,15 +141,15 @@ export class AuthorizationDetailsFold extends XmlPathFold<AuthorizationDetailsPa
     if (this.role === undefined) return;
     if (path === profile) this.closedProfile(this.role);
     else if (path === `${role}/Tags/member`) this.closedTag((this.role.Tags ??= []));
-    else this.closedTagField(path, `${role}/Tags/member`, text) || this.set(roleFields, this.role, path, role, text);
+    else if (!this.closedTagField(path, `${role}/Tags/member`, text))
+      this.set(roleFields, this.role, path, role, text);
   }
 
   private closedInProfile(path: string, text: string): void {
     if (this.profile === undefined || this.role === undefined) return;
     if (path === `${profile}/Tags/member`) this.closedTag((this.profile.Tags ??= []));
-    else
-      this.closedTagField(path, `${profile}/Tags/member`, text) ||
-        this.set(profileFields, this.profile, path, profile, text);
+    else if (!this.closedTagField(path, `${profile}/Tags/member`, text))
+      this.set(profileFields, this.profile, path, profile, text);
   }
 
   private closedInPolicy(path: string, text: string): void {

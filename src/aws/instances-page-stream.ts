@@ -45,7 +45,7 @@ export class InstancesPageFold extends XmlPathFold<InstancesPageEntries> {
   private unnamed = 0;
 
   constructor() {
-    super("DescribeInstances", "DescribeInstancesResponse");
+    super("DescribeInstances", "DescribeInstancesResponse", Object.values(paths));
   }
 
   protected opened(path: string): void {

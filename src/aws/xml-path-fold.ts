@@ -1,6 +1,27 @@
 import { Readable } from "node:stream";
 import { SaxesParser } from "saxes";
 
+/** One element path of interest, or a step towards one. */
+interface PathNode {
+  readonly children: Map<string, PathNode>;
+  /** The path as the subclass declared it, when it did: only declared paths are reported. */
+  path?: string;
+}
+
+function pathTree(paths: readonly string[]): PathNode {
+  const root: PathNode = { children: new Map() };
+  for (const path of paths) {
+    let node = root;
+    for (const name of path.split("/")) {
+      let child = node.children.get(name);
+      if (child === undefined) node.children.set(name, (child = { children: new Map() }));
+      node = child;
+    }
+    node.path = path;
+  }
+  return root;
+}
+
 /**
  * A streaming fold of an AWS XML response body: each chunk is parsed as it arrives and a subclass keeps only
  * the fields it needs, matched by their whole element path (AWS reuses `member`, `item`, `Path` and `Arn` at
@@ -8,33 +29,54 @@ import { SaxesParser } from "saxes";
  * parse that into a tree of every field and then map the tree into its output shapes: for a page of a few MB
  * that costs tens of MB at once.
  *
- * The text a subclass is given is cut from the chunk; one it keeps must go through `ownCopy`, or a kept slice
- * would keep the whole chunk alive.
+ * Elements are matched by walking a tree of the declared paths, so an element outside them costs a counter and
+ * no string: building each element's path string was most of what a fold allocated. The text a subclass is given
+ * is cut from the chunk; one it keeps must go through `ownCopy`, or a kept slice would keep the chunk alive.
  */
 export abstract class XmlPathFold<Result> {
   private readonly parser = new SaxesParser();
-  private readonly path: string[] = [];
+  private readonly open: PathNode[];
+  /** Elements open inside one that no declared path goes through. */
+  private unmatched = 0;
   private text = "";
   private root: string | undefined;
 
   protected constructor(
     private readonly operation: string,
     private readonly expectedRoot: string,
+    paths: readonly string[],
   ) {
+    this.open = [pathTree(paths)];
     this.parser.on("opentag", (tag) => {
-      this.root ??= tag.name;
-      this.path.push(tag.name);
-      this.text = "";
-      this.opened(this.path.join("/"));
+      this.opening(tag.name);
     });
     this.parser.on("text", (text) => {
-      this.text += text;
+      if (this.unmatched === 0) this.text += text;
     });
     this.parser.on("closetag", () => {
-      this.closed(this.path.join("/"), this.text);
-      this.path.pop();
-      this.text = "";
+      this.closing();
     });
+  }
+
+  private opening(name: string): void {
+    this.root ??= name;
+    this.text = "";
+    const child = this.unmatched === 0 ? this.open.at(-1)?.children.get(name) : undefined;
+    if (child === undefined) {
+      this.unmatched += 1;
+      return;
+    }
+    this.open.push(child);
+    if (child.path !== undefined) this.opened(child.path);
+  }
+
+  private closing(): void {
+    if (this.unmatched > 0) this.unmatched -= 1;
+    else {
+      const node = this.open.pop();
+      if (node?.path !== undefined) this.closed(node.path, this.text);
+    }
+    this.text = "";
   }
 
   write(chunk: string): void {
@@ -54,9 +96,9 @@ export abstract class XmlPathFold<Result> {
     return this.result();
   }
 
-  /** An element opened at this path (names joined by `/`, from the root). */
+  /** An element opened at one of the declared paths (names joined by `/`, from the root), as declared. */
   protected abstract opened(path: string): void;
-  /** An element closed at this path; `text` is its text when it holds no elements. */
+  /** An element closed at one of the declared paths; `text` is its text when it holds no elements. */
   protected abstract closed(path: string, text: string): void;
   protected abstract result(): Result;
 }
@@ -92,9 +134,8 @@ export function foldResponse<Result>(
   emptyBody: string,
 ): { result(): Result | undefined } {
   let folded: Result | undefined;
-  const add = command.middlewareStack.add as AddMiddleware;
-  add.call(
-    command.middlewareStack,
+  const stack = command.middlewareStack as unknown as { add: AddMiddleware };
+  stack.add(
     (next) => async (args) => {
       const result = await next(args);
       const response = result.response as RawResponse;

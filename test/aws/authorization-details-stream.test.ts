@@ -274,10 +274,14 @@ describe("AuthorizationDetailsFold", () => {
         folding.write(Buffer.from(body.slice(start, start + 65536)).toString());
       return folding.close();
     };
-    foldInChunks(); // the first fold also leaves the parser's compiled code and feedback behind
+    // The first folds also leave the parser's compiled code and feedback behind; later ones are averaged, as
+    // the optimizing compiler may still finish in the middle of one.
+    foldInChunks();
+    foldInChunks();
     const before = heapUsedAfterGc();
-    const kept = foldInChunks();
-    const retained = heapUsedAfterGc() - before;
+    const folds = [foldInChunks(), foldInChunks(), foldInChunks(), foldInChunks()];
+    const retained = (heapUsedAfterGc() - before) / folds.length;
+    const kept = folds[0]!;
     expect(kept.RoleDetailList).toHaveLength(300);
     expect(retained).toBeLessThan(body.length / 3);
   });

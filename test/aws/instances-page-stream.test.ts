@@ -98,10 +98,14 @@ describe("InstancesPageFold", () => {
         folding.write(Buffer.from(body.slice(start, start + 65536)).toString());
       return folding.close();
     };
-    foldInChunks(); // the first fold also leaves the parser's compiled code and feedback behind
+    // The first folds also leave the parser's compiled code and feedback behind; later ones are averaged, as
+    // the optimizing compiler may still finish in the middle of one.
+    foldInChunks();
+    foldInChunks();
     const before = heapUsedAfterGc();
-    const entries = foldInChunks();
-    const retained = heapUsedAfterGc() - before;
+    const folds = [foldInChunks(), foldInChunks(), foldInChunks(), foldInChunks()];
+    const retained = (heapUsedAfterGc() - before) / folds.length;
+    const entries = folds[0]!;
     expect(entries.instances).toHaveLength(1000);
     expect(entries.instances[999]?.tags).toEqual({
       "aws:autoscaling:groupName": `group-${"0".repeat(17)}999`,
