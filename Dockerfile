@@ -9,6 +9,8 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY schemas ./schemas
 COPY src ./src
+# The build bundles the SDK clients after tsc (only the commands rolecall sends).
+COPY scripts/bundle-sdk.mjs ./scripts/
 RUN npm run build
 
 FROM node:22-bookworm-slim AS runtime

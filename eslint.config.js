@@ -27,6 +27,27 @@ export default tseslint.config(
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
   {
+    // The SDK's values come through src/aws/sdk, which the build bundles with only the names it exports; a value
+    // imported from a package itself would load the whole client again. Types are erased and may come from anywhere.
+    files: ["src/**/*.ts"],
+    ignores: ["src/aws/sdk/**"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@aws-sdk/*"],
+              allowTypeImports: true,
+              message:
+                "import SDK values from src/aws/sdk/ (see scripts/bundle-sdk.mjs); only types from the package",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["test/**/*.ts", "bench/**/*.ts"],
     rules: {
       "@typescript-eslint/no-non-null-assertion": "off",

@@ -6,8 +6,8 @@ import { readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** What the build reads; dist/cli.js is written by every build (tsc rewrites all its outputs). */
-const inputs = ["src", "tsconfig.json", "tsconfig.build.json"];
+/** What the build reads (tsc, then the SDK bundles); dist/cli.js is written by every build (tsc rewrites all its outputs). */
+const inputs = ["src", "tsconfig.json", "tsconfig.build.json", path.join("scripts", "bundle-sdk.mjs")];
 const output = path.join("dist", "cli.js");
 
 function newestModification(entry) {

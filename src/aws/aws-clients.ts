@@ -1,5 +1,5 @@
-import { EC2Client } from "@aws-sdk/client-ec2";
-import { IAMClient } from "@aws-sdk/client-iam";
+import { EC2Client } from "./sdk/client-ec2.js";
+import { IAMClient } from "./sdk/client-iam.js";
 import { parseDuration } from "../util/duration.js";
 import { AwsCaller, type CallLogger, type CommandSender } from "./aws-caller.js";
 import { defaultAwsSettings, type AwsSettings, type RateLimit } from "./aws-settings.js";

@@ -1,9 +1,5 @@
-import {
-  GetItemCommand,
-  PutItemCommand,
-  type AttributeValue,
-  type GetItemCommandOutput,
-} from "@aws-sdk/client-dynamodb";
+import type { AttributeValue, GetItemCommandOutput } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, PutItemCommand } from "./sdk/client-dynamodb.js";
 import type { LeaseRecord, LeaseStore } from "../lease/lease-record.js";
 import type { AwsCaller } from "./aws-caller.js";
 import { AwsApiError } from "./aws-error.js";

@@ -1,11 +1,10 @@
 import type { Ec2Caller } from "./region-router.js";
-import {
-  DescribeIamInstanceProfileAssociationsCommand,
-  DescribeInstancesCommand,
-  type DescribeIamInstanceProfileAssociationsCommandOutput,
-  type DescribeInstancesCommandOutput,
-  type Filter,
+import type {
+  DescribeIamInstanceProfileAssociationsCommandOutput,
+  DescribeInstancesCommandOutput,
+  Filter,
 } from "@aws-sdk/client-ec2";
+import { DescribeIamInstanceProfileAssociationsCommand, DescribeInstancesCommand } from "./sdk/client-ec2.js";
 import {
   selectableInstanceStates,
   type InstanceState,

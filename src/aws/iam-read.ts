@@ -1,3 +1,19 @@
+import type {
+  GetAccountAuthorizationDetailsCommandOutput,
+  GetInstanceProfileCommandOutput,
+  GetPolicyCommandOutput,
+  GetPolicyVersionCommandOutput,
+  GetRoleCommandOutput,
+  InstanceProfile,
+  ManagedPolicyDetail,
+  RoleDetail,
+  ListAttachedRolePoliciesCommandOutput,
+  ListInstanceProfilesCommandOutput,
+  ListPoliciesCommandOutput,
+  ListPolicyTagsCommandOutput,
+  ListRolePoliciesCommandOutput,
+  Tag,
+} from "@aws-sdk/client-iam";
 import {
   GetAccountAuthorizationDetailsCommand,
   GetInstanceProfileCommand,
@@ -9,21 +25,7 @@ import {
   ListPoliciesCommand,
   ListPolicyTagsCommand,
   ListRolePoliciesCommand,
-  type GetAccountAuthorizationDetailsCommandOutput,
-  type GetInstanceProfileCommandOutput,
-  type GetPolicyCommandOutput,
-  type GetPolicyVersionCommandOutput,
-  type GetRoleCommandOutput,
-  type InstanceProfile,
-  type ManagedPolicyDetail,
-  type RoleDetail,
-  type ListAttachedRolePoliciesCommandOutput,
-  type ListInstanceProfilesCommandOutput,
-  type ListPoliciesCommandOutput,
-  type ListPolicyTagsCommandOutput,
-  type ListRolePoliciesCommandOutput,
-  type Tag,
-} from "@aws-sdk/client-iam";
+} from "./sdk/client-iam.js";
 import type { Tags } from "../desired/ownership.js";
 import { decodePolicyDocument } from "../plan/policy-equality.js";
 import { label } from "../plan/labels.js";

@@ -1,4 +1,4 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "./sdk/client-dynamodb.js";
 import { AwsCaller, type CallLogger, type CommandSender, type RetryPolicy } from "./aws-caller.js";
 import { effectiveRequestTimeout } from "./aws-clients.js";
 import { AwsApiError } from "./aws-error.js";

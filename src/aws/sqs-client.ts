@@ -1,4 +1,4 @@
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { SQSClient } from "./sdk/client-sqs.js";
 import { AwsCaller, type CallLogger } from "./aws-caller.js";
 import { effectiveRequestTimeout } from "./aws-clients.js";
 import type { AwsSettings, RateLimit } from "./aws-settings.js";

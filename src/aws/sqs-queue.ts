@@ -1,9 +1,5 @@
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  type DeleteMessageBatchCommandOutput,
-  type ReceiveMessageCommandOutput,
-} from "@aws-sdk/client-sqs";
+import type { DeleteMessageBatchCommandOutput, ReceiveMessageCommandOutput } from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "./sdk/client-sqs.js";
 import type { AwsCaller } from "./aws-caller.js";
 import { chunk } from "./ec2-read.js";
 

@@ -1,7 +1,7 @@
-import { EC2Client } from "@aws-sdk/client-ec2";
-import { IAMClient } from "@aws-sdk/client-iam";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import { EC2Client } from "./sdk/client-ec2.js";
+import { IAMClient } from "./sdk/client-iam.js";
+import { GetCallerIdentityCommand, STSClient } from "./sdk/client-sts.js";
+import { fromTemporaryCredentials } from "./sdk/credential-providers.js";
 import type { AwsCaller, CallLogger } from "./aws-caller.js";
 import { createCaller, partitionOf, sdkClientConfig } from "./aws-clients.js";
 import { classifyAwsError } from "./aws-error.js";

@@ -13,7 +13,14 @@ afterEach(async () => {
 async function tree(sourceTime: number, builtTime: number | undefined): Promise<string> {
   const root = await dirs.make();
   await mkdir(path.join(root, "src", "http"), { recursive: true });
-  for (const file of ["src/cli.ts", "src/http/server.ts", "tsconfig.json", "tsconfig.build.json"]) {
+  await mkdir(path.join(root, "scripts"));
+  for (const file of [
+    "src/cli.ts",
+    "src/http/server.ts",
+    "tsconfig.json",
+    "tsconfig.build.json",
+    "scripts/bundle-sdk.mjs",
+  ]) {
     await writeFile(path.join(root, file), "x");
     await utimes(path.join(root, file), sourceTime, sourceTime);
   }
@@ -32,7 +39,7 @@ describe("scripts/build-if-stale.mjs (npm run demo builds only when the sources 
     expect(staleReason(await tree(1_000, 2_000))).toBeUndefined();
   });
 
-  it("builds when there is no build, or a source, a tsconfig or a folder changed after it", async () => {
+  it("builds when there is no build, or a source, a tsconfig, the bundle script or a folder changed after it", async () => {
     expect(staleReason(await tree(1_000, undefined))).toMatch(/does not exist/);
     const edited = await tree(1_000, 2_000);
     await utimes(path.join(edited, "src/http/server.ts"), 3_000, 3_000);
@@ -40,6 +47,9 @@ describe("scripts/build-if-stale.mjs (npm run demo builds only when the sources 
     const configured = await tree(1_000, 2_000);
     await utimes(path.join(configured, "tsconfig.build.json"), 3_000, 3_000);
     expect(staleReason(configured)).toMatch(/tsconfig\.build\.json changed/);
+    const rebundled = await tree(1_000, 2_000);
+    await utimes(path.join(rebundled, "scripts/bundle-sdk.mjs"), 3_000, 3_000);
+    expect(staleReason(rebundled)).toMatch(/bundle-sdk\.mjs changed/);
     const deleted = await tree(1_000, 2_000);
     await rm(path.join(deleted, "src/http/server.ts"));
     expect(staleReason(deleted)).toMatch(/src changed/);

@@ -1,11 +1,13 @@
+import type {
+  AssociateIamInstanceProfileCommandOutput,
+  IamInstanceProfileAssociation,
+  ReplaceIamInstanceProfileAssociationCommandOutput,
+} from "@aws-sdk/client-ec2";
 import {
   AssociateIamInstanceProfileCommand,
   DisassociateIamInstanceProfileCommand,
   ReplaceIamInstanceProfileAssociationCommand,
-  type AssociateIamInstanceProfileCommandOutput,
-  type IamInstanceProfileAssociation,
-  type ReplaceIamInstanceProfileAssociationCommandOutput,
-} from "@aws-sdk/client-ec2";
+} from "../sdk/client-ec2.js";
 import { iamNameKey } from "../../desired/iam-names.js";
 import { profileNamed } from "../../observed/snapshot-lookup.js";
 import { nameFromArn } from "../../observed/snapshot.js";

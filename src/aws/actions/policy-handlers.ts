@@ -1,3 +1,4 @@
+import type { CreatePolicyCommandOutput, CreatePolicyVersionCommandOutput } from "@aws-sdk/client-iam";
 import {
   CreatePolicyCommand,
   CreatePolicyVersionCommand,
@@ -5,9 +6,7 @@ import {
   DeletePolicyVersionCommand,
   TagPolicyCommand,
   UntagPolicyCommand,
-  type CreatePolicyCommandOutput,
-  type CreatePolicyVersionCommandOutput,
-} from "@aws-sdk/client-iam";
+} from "../sdk/client-iam.js";
 import { readOwnership, type Tags } from "../../desired/ownership.js";
 import type { PolicyDocument } from "../../desired/policy-document.js";
 import type { ObservedPolicy } from "../../observed/snapshot.js";

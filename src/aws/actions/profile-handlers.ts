@@ -1,3 +1,4 @@
+import type { CreateInstanceProfileCommandOutput } from "@aws-sdk/client-iam";
 import {
   AddRoleToInstanceProfileCommand,
   CreateInstanceProfileCommand,
@@ -5,8 +6,7 @@ import {
   RemoveRoleFromInstanceProfileCommand,
   TagInstanceProfileCommand,
   UntagInstanceProfileCommand,
-  type CreateInstanceProfileCommandOutput,
-} from "@aws-sdk/client-iam";
+} from "../sdk/client-iam.js";
 import { iamNameKey } from "../../desired/iam-names.js";
 import type { ObservedInstanceProfile } from "../../observed/snapshot.js";
 import { label } from "../../plan/labels.js";

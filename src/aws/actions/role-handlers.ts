@@ -1,3 +1,4 @@
+import type { CreateRoleCommandOutput } from "@aws-sdk/client-iam";
 import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
@@ -8,8 +9,7 @@ import {
   TagRoleCommand,
   UntagRoleCommand,
   UpdateAssumeRolePolicyCommand,
-  type CreateRoleCommandOutput,
-} from "@aws-sdk/client-iam";
+} from "../sdk/client-iam.js";
 import { policyNamed } from "../../observed/snapshot-lookup.js";
 import type { ObservedRole } from "../../observed/snapshot.js";
 import { label } from "../../plan/labels.js";

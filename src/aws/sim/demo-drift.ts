@@ -1,8 +1,5 @@
-import {
-  DetachRolePolicyCommand,
-  GetAccountAuthorizationDetailsCommand,
-  type GetAccountAuthorizationDetailsCommandOutput,
-} from "@aws-sdk/client-iam";
+import type { GetAccountAuthorizationDetailsCommandOutput } from "@aws-sdk/client-iam";
+import { DetachRolePolicyCommand, GetAccountAuthorizationDetailsCommand } from "../sdk/client-iam.js";
 import type { SimCloud } from "./sim-cloud.js";
 
 export interface DriftLogger {
