@@ -1,5 +1,6 @@
 // The AWS operations rolecall's adapters can send, read from the source: each `new XCommand(` mapped to the
-// service of the `@aws-sdk/client-*` package X was imported from, plus the permissions AWS checks beside them.
+// service of the `@aws-sdk/client-*` package X was imported from (directly or through src/aws/sdk), plus the
+// permissions AWS checks beside them.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot } from "../support/cli.js";
@@ -27,11 +28,14 @@ export interface Scan {
   readonly paginators: string[];
 }
 
-/** The SDK names a file imports as values (not types), local name → client package (`iam`, `ec2`). */
+/**
+ * The SDK names a file imports as values (not types), local name → client package (`iam`, `ec2`): from the package,
+ * or from its module in src/aws/sdk, which re-exports the package's names.
+ */
 function importedClients(source: string): Map<string, string> {
   const serviceOf = new Map<string, string>();
   for (const match of source.matchAll(
-    /import\s+(type\s+)?\{([^}]*)\}\s*from\s*"@aws-sdk\/client-([a-z0-9-]+)"/g,
+    /import\s+(type\s+)?\{([^}]*)\}\s*from\s*"(?:@aws-sdk\/|(?:\.\.?\/)+(?:aws\/)?sdk\/)client-([a-z0-9-]+)(?:\.js)?"/g,
   )) {
     const [, wholeTypeOnly, names = "", client = ""] = match;
     if (wholeTypeOnly !== undefined) continue;
