@@ -163,7 +163,8 @@ describe.each(["http500", "delay"] as const)(
         context,
       });
       expect(await leaderGauge(daemon), context()).toBe(1);
-      await run.converged(`${kind}-after`, 15_000);
+      // Beside the other suites on 2 cores, the first pass after leading again took more than 15 s once.
+      await run.converged(`${kind}-after`, 40_000);
       await run.converged(`${kind}-first`, 15_000);
       await run.converged(`${kind}-during`, 15_000);
       const arrivals = aws.mutatingArrivals();
@@ -172,6 +173,6 @@ describe.each(["http500", "delay"] as const)(
         `lease outage (${kind}): stepped down ${loggedAfter} ms after the cut (seen by polling after ${Math.round(steppedDownAfter)} ms); last mutating call ` +
           `${lastBeforeEnd === undefined ? "none" : `${Math.round(lastBeforeEnd.at - cutAt)} ms`} after it; lease ${leaseDurationMs} ms, renew ${leaseRenewMs} ms`,
       );
-    }, 60_000);
+    }, 90_000);
   },
 );
