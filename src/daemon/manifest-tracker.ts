@@ -50,14 +50,6 @@ export class ManifestTracker {
   /** Parse results by file content: a re-read after one edit parses only the edited file. */
   private readonly memo = new ManifestFileMemo();
   private readable = true;
-  /** The last answer of manifests(), with what it was built from. */
-  private view:
-    | {
-        readonly set: ManifestSet | undefined;
-        readonly readable: boolean;
-        readonly manifests: ManifestsInForce;
-      }
-    | undefined;
   private reading: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: TrackerOptions) {}
@@ -78,23 +70,15 @@ export class ManifestTracker {
     return this.lastValid.get(name);
   }
 
-  /**
-   * What a pass works from now. The same object until a directory read is taken or readability changes: each key's
-   * reconcile asks for it, and building it anew every time was a thousand copies per pass at 1,000 manifests.
-   */
+  /** What a pass works from now. */
   manifests(): ManifestsInForce {
-    const cached = this.view;
-    if (cached !== undefined && cached.set === this.set && cached.readable === this.readable)
-      return cached.manifests;
-    const manifests: ManifestsInForce = {
+    return {
       inForce: [...this.lastValid.values()].map((manifest) => manifest.desired),
       protectedNames: new Set(
         [...(this.set?.invalidNames ?? [])].filter((name) => !this.lastValid.has(name)),
       ),
       unnamedInvalid: this.removalsHeld(),
     };
-    this.view = { set: this.set, readable: this.readable, manifests };
-    return manifests;
   }
 
   /** Removals are held back while some file could not be read far enough to know its names, or the directory. */
