@@ -9,7 +9,7 @@ import { createCallers, defaultAwsSettings } from "../../src/aws/aws-clients.js"
 import type { AwsCaller } from "../../src/aws/aws-caller.js";
 import { CallCounter } from "../../src/aws/call-observer.js";
 import { readAuthorizationDetails } from "../../src/aws/iam-read.js";
-import { heapUsedAfterGc } from "../support/heap-after-gc.js";
+import { retainedByFold } from "../support/heap-after-gc.js";
 import { VirtualClock } from "../support/virtual-clock.js";
 
 const trust = encodeURIComponent(
@@ -268,20 +268,7 @@ describe("AuthorizationDetailsFold", () => {
       );
     }).join("");
     const body = `<GetAccountAuthorizationDetailsResponse><GetAccountAuthorizationDetailsResult><IsTruncated>false</IsTruncated><RoleDetailList>${members}</RoleDetailList></GetAccountAuthorizationDetailsResult></GetAccountAuthorizationDetailsResponse>`;
-    const foldInChunks = () => {
-      const folding = new AuthorizationDetailsFold();
-      for (let start = 0; start < body.length; start += 65536)
-        folding.write(Buffer.from(body.slice(start, start + 65536)).toString());
-      return folding.close();
-    };
-    // The first folds also leave the parser's compiled code and feedback behind; later ones are averaged, as
-    // the optimizing compiler may still finish in the middle of one.
-    foldInChunks();
-    foldInChunks();
-    const before = heapUsedAfterGc();
-    const folds = [foldInChunks(), foldInChunks(), foldInChunks(), foldInChunks()];
-    const retained = (heapUsedAfterGc() - before) / folds.length;
-    const kept = folds[0]!;
+    const { result: kept, retained } = retainedByFold(body, () => new AuthorizationDetailsFold());
     expect(kept.RoleDetailList).toHaveLength(300);
     expect(retained).toBeLessThan(body.length / 3);
   });

@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
 import { foldInstancesResponse, InstancesPageFold } from "../../src/aws/instances-page-stream.js";
-import { heapUsedAfterGc } from "../support/heap-after-gc.js";
+import { retainedByFold } from "../support/heap-after-gc.js";
 
 // A page shaped as EC2 answers, with the traps a name-only match would fall into: `item`s, `name`s, `groupId`s
 // and a tag set inside a network interface, a second reservation with its own owner, and escaped text.
@@ -92,20 +92,7 @@ describe("InstancesPageFold", () => {
         `<value>group-${String(index).padStart(20, "0")}</value></item></tagSet></item>`,
     ).join("");
     const body = `<DescribeInstancesResponse><reservationSet><item><ownerId>111122223333</ownerId><instancesSet>${instances}</instancesSet></item></reservationSet><nextToken>${"t".repeat(200)}</nextToken></DescribeInstancesResponse>`;
-    const foldInChunks = () => {
-      const folding = new InstancesPageFold();
-      for (let start = 0; start < body.length; start += 65536)
-        folding.write(Buffer.from(body.slice(start, start + 65536)).toString());
-      return folding.close();
-    };
-    // The first folds also leave the parser's compiled code and feedback behind; later ones are averaged, as
-    // the optimizing compiler may still finish in the middle of one.
-    foldInChunks();
-    foldInChunks();
-    const before = heapUsedAfterGc();
-    const folds = [foldInChunks(), foldInChunks(), foldInChunks(), foldInChunks()];
-    const retained = (heapUsedAfterGc() - before) / folds.length;
-    const entries = folds[0]!;
+    const { result: entries, retained } = retainedByFold(body, () => new InstancesPageFold());
     expect(entries.instances).toHaveLength(1000);
     expect(entries.instances[999]?.tags).toEqual({
       "aws:autoscaling:groupName": `group-${"0".repeat(17)}999`,
