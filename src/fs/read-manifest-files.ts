@@ -95,19 +95,30 @@ async function readRegularFile(file: string, shown: string, expected: number): P
   }
 }
 
-/** Reads at most `limit` bytes, so a file that grows after stat() cannot make us load gigabytes. */
-async function readAtMost(handle: FileHandle, limit: number, expected: number): Promise<Uint8Array> {
+/**
+ * Reads at most `limit` bytes, so a file that grows after stat() cannot make us load gigabytes. The first chunk
+ * holds the expected size and one byte more, so a file that did not grow ends in it: a fresh 64 KiB chunk only to
+ * learn that the file has ended made a thousand-file directory read allocate 64 MB.
+ */
+export async function readAtMost(handle: FileHandle, limit: number, expected: number): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
+  let chunk = Buffer.alloc(Math.max(1, Math.min(limit, expected + 1)));
+  let filled = 0;
   let total = 0;
-  let chunkSize = Math.max(1, Math.min(limit, expected + 1));
   while (total < limit) {
-    const chunk = Buffer.alloc(Math.min(chunkSize, limit - total));
-    const { bytesRead } = await handle.read(chunk, 0, chunk.length, total);
+    const { bytesRead } = await handle.read(chunk, filled, chunk.length - filled, total);
     if (bytesRead === 0) break;
-    chunks.push(chunk.subarray(0, bytesRead));
+    filled += bytesRead;
     total += bytesRead;
-    chunkSize = 64 * 1024;
+    if (filled === chunk.length && total < limit) {
+      chunks.push(chunk);
+      chunk = Buffer.alloc(Math.min(64 * 1024, limit - total));
+      filled = 0;
+    }
   }
+  const last = chunk.subarray(0, filled);
+  if (chunks.length === 0) return last;
+  chunks.push(last);
   return Buffer.concat(chunks, total);
 }
 

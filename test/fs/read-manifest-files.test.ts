@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { mkdir, symlink, truncate, writeFile } from "node:fs/promises";
+import { mkdir, symlink, truncate, writeFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   ManifestDirectoryError,
+  readAtMost,
   readManifestDirectory,
   readManifestFile,
   readManifestPaths,
@@ -214,6 +215,35 @@ describe("readManifestFile", () => {
       ["absent.yaml", "FileUnreadable", "cannot read file: ENOENT"],
     ]);
     for (const input of inputs) expect("error" in input && input.error).toMatchObject({ line: 1, column: 1 });
+  });
+});
+
+/** A handle over `content` that records the size of every buffer it is asked to read into. */
+function recordingHandle(content: Buffer): { handle: FileHandle; bufferSizes: number[] } {
+  const bufferSizes: number[] = [];
+  const read = (buffer: Buffer, offset: number, length: number, position: number) => {
+    bufferSizes.push(buffer.length);
+    const bytesRead = content.copy(buffer, offset, position, Math.min(content.length, position + length));
+    return Promise.resolve({ bytesRead, buffer });
+  };
+  return { handle: { read } as unknown as FileHandle, bufferSizes };
+}
+
+describe("readAtMost", () => {
+  it("finds the end of a file that kept its size within the one buffer of that size (a byte more)", async () => {
+    const { handle, bufferSizes } = recordingHandle(Buffer.from("kind: InstanceAccess\n"));
+    const bytes = await readAtMost(handle, maxManifestFileBytes + 1, 21);
+    expect(Buffer.from(bytes).toString()).toBe("kind: InstanceAccess\n");
+    expect(bufferSizes).toEqual([22, 22]);
+  });
+
+  it("reads on past the expected size of a file that grew, and stops at the limit", async () => {
+    const grown = Buffer.from("x".repeat(200_000));
+    const whole = recordingHandle(grown);
+    expect(Buffer.from(await readAtMost(whole.handle, 1_000_000, 10)).equals(grown)).toBe(true);
+    expect(whole.bufferSizes.slice(0, 2)).toEqual([11, 64 * 1024]);
+    const capped = recordingHandle(grown);
+    expect((await readAtMost(capped.handle, 100_000, 10)).byteLength).toBe(100_000);
   });
 });
 
