@@ -140,6 +140,17 @@ describe("foldInstancesResponse", () => {
     expect(output.Reservations ?? []).toEqual([]);
   });
 
+  it("decodes characters whose UTF-8 bytes a chunk boundary splits", async () => {
+    // Three-byte characters from offset 0 of the value on: every 100-byte chunk boundary in the value splits one.
+    const value = "日本語のタグ".repeat(40);
+    const withWide = page.replace("data &amp; ml", value);
+    expect(Buffer.byteLength(withWide)).toBeGreaterThan(withWide.length + 400);
+    const command = new DescribeInstancesCommand({});
+    const folded = foldInstancesResponse(command);
+    await clientAnswering(200, withWide).send(command);
+    expect(folded.entries()?.instances[0]?.tags).toEqual({ team: value, empty: "", novalue: "" });
+  });
+
   it("leaves an error to the SDK, with its code", async () => {
     const command = new DescribeInstancesCommand({});
     const folded = foldInstancesResponse(command);
