@@ -1,7 +1,10 @@
-// Generates, from the JSON Schema in schemas/, the manifest's TypeScript types and a module holding the schema
-// itself, so the schema stays the one source and the core needs no file I/O to validate.
-// `npm run gen:types` writes both; test/manifest/generated-sources.test.ts fails when either is stale.
+// Generates, from the JSON Schemas in schemas/, the manifest's TypeScript types, modules holding the schemas
+// themselves, and each schema's validator as standalone code, so the schemas stay the one source and the core needs
+// no file I/O to validate. `npm run gen:types` writes them; test/manifest/generated-sources.test.ts fails when any
+// is stale.
 import { readFile, writeFile } from "node:fs/promises";
+import { Ajv } from "ajv";
+import standaloneCode from "ajv/dist/standalone/index.js";
 import { compile } from "json-schema-to-typescript";
 
 const banner =
@@ -39,9 +42,44 @@ export async function generateTargetsSchemaModule() {
   return `${banner}\n\nexport const targetsSchema = ${JSON.stringify(schema, null, 2)} as const;\n`;
 }
 
+export const validatorModulePath = new URL(
+  "../src/manifest/generated/instance-access-validate.ts",
+  import.meta.url,
+);
+export const targetsValidatorModulePath = new URL(
+  "../src/targets/generated/targets-validate.ts",
+  import.meta.url,
+);
+
+/**
+ * A schema's validator as ajv's standalone code: compiling it when the daemon starts loaded ajv's compiler and cost
+ * about 12 MiB of resident memory. Errors carry the schema and data (`verbose`) that schema-errors.ts words them
+ * from; the editor keywords only annotate.
+ */
+export async function generateValidatorModule(schemaUrl, source) {
+  const schema = JSON.parse(await readFile(schemaUrl, "utf8"));
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, code: { source: true, esm: true } });
+  ajv.addKeyword({ keyword: "patternErrorMessage", schemaType: "string" });
+  ajv.addKeyword({ keyword: "errorMessage", schemaType: "string" });
+  const code = standaloneCode(ajv, ajv.compile(schema)).replace(/^"use strict";/, "");
+  const banner = `/* Generated from ${source} by \`npm run gen:types\`. Do not edit by hand. */`;
+  // ajv writes require() calls for its runtime helpers even for ES modules.
+  const require =
+    'import { createRequire } from "node:module";\nconst require = createRequire(import.meta.url);';
+  return `${banner}\n// @ts-nocheck\n${require}\n${code}\n`;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { types, schemaModule } = await generateManifestSources();
   await writeFile(typesPath, types);
   await writeFile(schemaModulePath, schemaModule);
   await writeFile(targetsSchemaModulePath, await generateTargetsSchemaModule());
+  await writeFile(
+    validatorModulePath,
+    await generateValidatorModule(schemaPath, "schemas/instance-access.schema.json"),
+  );
+  await writeFile(
+    targetsValidatorModulePath,
+    await generateValidatorModule(targetsSchemaPath, "schemas/targets.schema.json"),
+  );
 }

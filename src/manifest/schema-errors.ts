@@ -1,6 +1,6 @@
-import { Ajv, type ErrorObject } from "ajv";
-import { instanceAccessSchema } from "./generated/instance-access-schema.js";
+import type { ErrorObject } from "ajv";
 import type { InstanceAccess } from "./generated/instance-access.js";
+import validateInstanceAccess from "./generated/instance-access-validate.js";
 import { closestMatch } from "../util/closest-match.js";
 
 /** A schema violation in terms a manifest author understands, located by JSON pointer. */
@@ -18,13 +18,14 @@ export type SchemaCheck<T> = (
   value: unknown,
 ) => { ok: true; value: T } | { ok: false; problems: SchemaProblem[] };
 
-/** Compiles a schema lazily (on first use) into a SchemaCheck; InstanceAccess and Targets share this. */
-export function schemaChecker<T>(schema: object): SchemaCheck<T> {
-  let compiled: ReturnType<Ajv["compile"]> | undefined;
+/** A schema's validator as ajv generates it (scripts/generate-manifest-types.mjs): true, or false and its errors. */
+export type GeneratedValidator = ((value: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+/** A generated validator whose failures come back as SchemaProblems; InstanceAccess and Targets share this. */
+export function schemaChecker<T>(validate: GeneratedValidator): SchemaCheck<T> {
   return (value) => {
-    compiled ??= compileSchema(schema);
-    if (compiled(value)) return { ok: true, value: value as T };
-    const problems = (compiled.errors ?? []).flatMap((error) => {
+    if (validate(value)) return { ok: true, value: value as T };
+    const problems = (validate.errors ?? []).flatMap((error) => {
       const problem = describe(error);
       return problem === undefined ? [] : [problem];
     });
@@ -32,15 +33,7 @@ export function schemaChecker<T>(schema: object): SchemaCheck<T> {
   };
 }
 
-function compileSchema(schema: object) {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-  // Editor conventions (VS Code, yaml-language-server) for friendlier messages; rolecall reads them too.
-  ajv.addKeyword({ keyword: "patternErrorMessage", schemaType: "string" });
-  ajv.addKeyword({ keyword: "errorMessage", schemaType: "string" });
-  return ajv.compile(schema);
-}
-
-const checkInstanceAccess = schemaChecker<InstanceAccess>(instanceAccessSchema);
+const checkInstanceAccess = schemaChecker<InstanceAccess>(validateInstanceAccess as GeneratedValidator);
 
 /** Validates one document against the InstanceAccess schema. */
 export function checkSchema(

@@ -1,8 +1,8 @@
 import { decodeManifestText } from "../manifest/decode-text.js";
 import type { ManifestError, ManifestErrorCode } from "../manifest/manifest-error.js";
 import { parseDocuments, type SourceDocument } from "../manifest/parse-documents.js";
-import { joinPointer, schemaChecker } from "../manifest/schema-errors.js";
-import { targetsSchema } from "./generated/targets-schema.js";
+import { joinPointer, schemaChecker, type GeneratedValidator } from "../manifest/schema-errors.js";
+import validateTargets from "./generated/targets-validate.js";
 import type { TargetSpec } from "./target-spec.js";
 
 interface TargetDocument {
@@ -16,7 +16,7 @@ interface TargetDocument {
   }[];
 }
 
-const checkTargets = schemaChecker<TargetDocument>(targetsSchema);
+const checkTargets = schemaChecker<TargetDocument>(validateTargets as GeneratedValidator);
 
 export type TargetsLoad =
   | { readonly ok: true; readonly targets: readonly TargetSpec[] }

@@ -9,6 +9,10 @@ import { repoRoot } from "../support/cli.js";
 
 interface Generator {
   generateManifestSources: () => Promise<{ types: string; schemaModule: string }>;
+  generateTargetsSchemaModule: () => Promise<string>;
+  generateValidatorModule: (schema: URL, source: string) => Promise<string>;
+  schemaPath: URL;
+  targetsSchemaPath: URL;
 }
 
 const generated = path.join(repoRoot, "src", "manifest", "generated");
@@ -22,6 +26,21 @@ describe("generated manifest sources", () => {
     expect(await readFile(path.join(generated, "instance-access.ts"), "utf8"), hint).toBe(types);
     expect(await readFile(path.join(generated, "instance-access-schema.ts"), "utf8"), hint).toBe(
       schemaModule,
+    );
+  });
+
+  it("hold each schema's validator and the targets schema as the generator writes them today", async () => {
+    const script = pathToFileURL(path.join(repoRoot, "scripts", "generate-manifest-types.mjs")).href;
+    const generator = (await import(script)) as Generator;
+    const targets = path.join(repoRoot, "src", "targets", "generated");
+    expect(await readFile(path.join(generated, "instance-access-validate.ts"), "utf8"), hint).toBe(
+      await generator.generateValidatorModule(generator.schemaPath, "schemas/instance-access.schema.json"),
+    );
+    expect(await readFile(path.join(targets, "targets-validate.ts"), "utf8"), hint).toBe(
+      await generator.generateValidatorModule(generator.targetsSchemaPath, "schemas/targets.schema.json"),
+    );
+    expect(await readFile(path.join(targets, "targets-schema.ts"), "utf8"), hint).toBe(
+      await generator.generateTargetsSchemaModule(),
     );
   });
 
