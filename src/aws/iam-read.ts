@@ -38,6 +38,7 @@ import {
 import type { AwsCaller } from "./aws-caller.js";
 import { AwsApiError } from "./aws-error.js";
 import { foldAuthorizationDetails, type AuthorizationDetailsPage } from "./authorization-details-stream.js";
+import { foldInstanceProfiles, type InstanceProfilesPage } from "./instance-profiles-stream.js";
 import { iamNext, pages, withMarker } from "./paginate.js";
 
 /** IAM's largest page; fewer calls for big accounts. */
@@ -151,23 +152,22 @@ export function toObservedProfile(profile: InstanceProfile | undefined): Observe
   };
 }
 
-/** Instance profiles under a path, including those that hold no role. Listings omit tags on AWS. */
+/** Instance profiles under a path, including those that hold no role; each page is folded as it streams in. Listings omit tags on AWS. */
 export async function listInstanceProfiles(
   iam: AwsCaller,
   pathPrefix: string,
 ): Promise<ObservedInstanceProfile[]> {
   const result: ObservedInstanceProfile[] = [];
-  const listing = pages(
-    (marker) =>
-      iam.send<ListInstanceProfilesCommandOutput>(
-        new ListInstanceProfilesCommand({
-          PathPrefix: pathPrefix,
-          MaxItems: pageSize,
-          ...withMarker(marker),
-        }),
-      ),
-    iamNext,
-  );
+  const listing = pages(async (marker): Promise<InstanceProfilesPage> => {
+    const command = new ListInstanceProfilesCommand({
+      PathPrefix: pathPrefix,
+      MaxItems: pageSize,
+      ...withMarker(marker),
+    });
+    const folded = foldInstanceProfiles(command);
+    const output = await iam.send<ListInstanceProfilesCommandOutput>(command);
+    return folded.page() ?? output;
+  }, iamNext);
   for await (const page of listing) {
     for (const profile of page.InstanceProfiles ?? []) {
       const observed = toObservedProfile(profile);
