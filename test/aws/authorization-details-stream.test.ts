@@ -1,16 +1,13 @@
-import { Readable } from "node:stream";
-import { GetAccountAuthorizationDetailsCommand, IAMClient } from "@aws-sdk/client-iam";
+import { GetAccountAuthorizationDetailsCommand } from "@aws-sdk/client-iam";
 import { describe, expect, it } from "vitest";
 import {
   AuthorizationDetailsFold,
   type AuthorizationDetailsPage,
 } from "../../src/aws/authorization-details-stream.js";
-import { createCallers, defaultAwsSettings } from "../../src/aws/aws-clients.js";
 import type { AwsCaller } from "../../src/aws/aws-caller.js";
-import { CallCounter } from "../../src/aws/call-observer.js";
 import { readAuthorizationDetails } from "../../src/aws/iam-read.js";
 import { retainedByFold } from "../support/heap-after-gc.js";
-import { VirtualClock } from "../support/virtual-clock.js";
+import { answering, chunksOf, iamCallerAnswering, iamClient } from "../support/chunked-answers.js";
 
 const trust = encodeURIComponent(
   JSON.stringify({
@@ -135,38 +132,9 @@ const lastPage = `<GetAccountAuthorizationDetailsResponse xmlns="https://iam.ama
   <GetAccountAuthorizationDetailsResult><IsTruncated>false</IsTruncated><RoleDetailList/><Policies/></GetAccountAuthorizationDetailsResult>
 </GetAccountAuthorizationDetailsResponse>`;
 
-/** An HTTP handler answering each request with the next body, in chunks of `size` bytes. */
-function answering(statusCode: number, bodies: readonly string[], size = 100) {
-  let next = 0;
-  return {
-    handle: () => {
-      const bytes = Buffer.from(bodies[Math.min(next++, bodies.length - 1)] ?? "");
-      const chunks: Buffer[] = [];
-      for (let start = 0; start < bytes.length; start += size)
-        chunks.push(bytes.subarray(start, start + size));
-      return Promise.resolve({ response: { statusCode, headers: {}, body: Readable.from(chunks) } });
-    },
-  };
-}
-
-const iamClient = (handler: ReturnType<typeof answering>) =>
-  new IAMClient({
-    region: "us-east-1",
-    credentials: { accessKeyId: "a", secretAccessKey: "b" },
-    maxAttempts: 1,
-    requestHandler: handler,
-  });
-
 /** The details through rolecall's caller, where each page is folded as it streams. */
 function readFolded(bodies: readonly string[], size?: number) {
-  const callers = createCallers(
-    { iam: iamClient(answering(200, bodies, size)), ec2: undefined as never },
-    defaultAwsSettings,
-    new CallCounter(),
-    undefined,
-    new VirtualClock(),
-  );
-  return readAuthorizationDetails(callers.iam);
+  return readAuthorizationDetails(iamCallerAnswering(200, bodies, size));
 }
 
 /** The same details from the SDK's own parse of the same bodies, handed to the reader as a test double would. */
@@ -221,11 +189,7 @@ describe("AuthorizationDetailsFold", () => {
 
   it("reads the same whatever the chunk boundaries", () => {
     const whole = fold([page]);
-    for (const size of [1, 7, 64, 333]) {
-      const chunks: string[] = [];
-      for (let start = 0; start < page.length; start += size) chunks.push(page.slice(start, start + size));
-      expect(fold(chunks)).toEqual(whole);
-    }
+    for (const size of [1, 7, 64, 333]) expect(fold(chunksOf(page, size))).toEqual(whole);
     expect(whole).toMatchObject({ IsTruncated: true, Marker: "marker-2" });
   });
 
@@ -239,21 +203,11 @@ describe("AuthorizationDetailsFold", () => {
   });
 
   it("leaves an error answer to the SDK, with its code", async () => {
-    const callers = createCallers(
-      {
-        iam: iamClient(
-          answering(403, [
-            '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error><RequestId>r</RequestId></ErrorResponse>',
-          ]),
-        ),
-        ec2: undefined as never,
-      },
-      defaultAwsSettings,
-      new CallCounter(),
-      undefined,
-      new VirtualClock(),
-    );
-    await expect(readAuthorizationDetails(callers.iam)).rejects.toMatchObject({ code: "AccessDenied" });
+    const error =
+      '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error><RequestId>r</RequestId></ErrorResponse>';
+    await expect(readAuthorizationDetails(iamCallerAnswering(403, [error]))).rejects.toMatchObject({
+      code: "AccessDenied",
+    });
   });
 
   it("keeps no chunk of the body alive through the strings it keeps", () => {

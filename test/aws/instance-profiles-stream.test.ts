@@ -1,13 +1,10 @@
-import { Readable } from "node:stream";
-import { IAMClient, ListInstanceProfilesCommand } from "@aws-sdk/client-iam";
+import { ListInstanceProfilesCommand } from "@aws-sdk/client-iam";
 import { describe, expect, it } from "vitest";
-import { createCallers, defaultAwsSettings } from "../../src/aws/aws-clients.js";
 import type { AwsCaller } from "../../src/aws/aws-caller.js";
-import { CallCounter } from "../../src/aws/call-observer.js";
 import { listInstanceProfiles } from "../../src/aws/iam-read.js";
 import { InstanceProfilesFold, type InstanceProfilesPage } from "../../src/aws/instance-profiles-stream.js";
 import { retainedByFold } from "../support/heap-after-gc.js";
-import { VirtualClock } from "../support/virtual-clock.js";
+import { answering, chunksOf, iamCallerAnswering, iamClient } from "../support/chunked-answers.js";
 
 // A page shaped as IAM answers, pretty-printed as moto prints it, with the traps a name-only match would fall
 // into: each profile's own copy of its role (Path, Arn, Tags of the role), a profile with Tags, one with an empty
@@ -63,37 +60,6 @@ const lastPage = `<ListInstanceProfilesResponse xmlns="https://iam.amazonaws.com
   <ListInstanceProfilesResult><IsTruncated>false</IsTruncated><InstanceProfiles/></ListInstanceProfilesResult>
 </ListInstanceProfilesResponse>`;
 
-/** An HTTP handler answering each request with the next body, in chunks of `size` bytes. */
-function answering(statusCode: number, bodies: readonly string[], size = 100) {
-  let next = 0;
-  return {
-    handle: () => {
-      const bytes = Buffer.from(bodies[Math.min(next++, bodies.length - 1)] ?? "");
-      const chunks: Buffer[] = [];
-      for (let start = 0; start < bytes.length; start += size)
-        chunks.push(bytes.subarray(start, start + size));
-      return Promise.resolve({ response: { statusCode, headers: {}, body: Readable.from(chunks) } });
-    },
-  };
-}
-
-const iamClient = (handler: ReturnType<typeof answering>) =>
-  new IAMClient({
-    region: "us-east-1",
-    credentials: { accessKeyId: "a", secretAccessKey: "b" },
-    maxAttempts: 1,
-    requestHandler: handler,
-  });
-
-const callersFor = (statusCode: number, bodies: readonly string[]) =>
-  createCallers(
-    { iam: iamClient(answering(statusCode, bodies)), ec2: undefined as never },
-    defaultAwsSettings,
-    new CallCounter(),
-    undefined,
-    new VirtualClock(),
-  );
-
 /** The same profiles from the SDK's own parse of the same bodies, handed to the reader as a test double would. */
 async function listThroughSdk(bodies: readonly string[]) {
   const client = iamClient(answering(200, bodies));
@@ -109,7 +75,7 @@ function fold(chunks: readonly string[]): InstanceProfilesPage {
 
 describe("InstanceProfilesFold", () => {
   it("reads the same profiles as the SDK's own parse of the same pages, following the marker", async () => {
-    const folded = await listInstanceProfiles(callersFor(200, [page, lastPage]).iam, "/rolecall/");
+    const folded = await listInstanceProfiles(iamCallerAnswering(200, [page, lastPage]), "/rolecall/");
     expect(folded).toEqual(await listThroughSdk([page, lastPage]));
     expect(
       folded.map((profile) => [profile.name, profile.id, profile.path, profile.roleNames, profile.tags]),
@@ -128,11 +94,7 @@ describe("InstanceProfilesFold", () => {
 
   it("reads the same whatever the chunk boundaries", () => {
     const whole = fold([page]);
-    for (const size of [1, 7, 64, 333]) {
-      const chunks: string[] = [];
-      for (let start = 0; start < page.length; start += size) chunks.push(page.slice(start, start + size));
-      expect(fold(chunks)).toEqual(whole);
-    }
+    for (const size of [1, 7, 64, 333]) expect(fold(chunksOf(page, size))).toEqual(whole);
     expect(whole).toMatchObject({ IsTruncated: true, Marker: "marker-2" });
   });
 
@@ -147,7 +109,7 @@ describe("InstanceProfilesFold", () => {
   it("leaves an error answer to the SDK, with its code", async () => {
     const error =
       '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error><RequestId>r</RequestId></ErrorResponse>';
-    await expect(listInstanceProfiles(callersFor(403, [error]).iam, "/")).rejects.toMatchObject({
+    await expect(listInstanceProfiles(iamCallerAnswering(403, [error]), "/")).rejects.toMatchObject({
       code: "AccessDenied",
     });
   });

@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
 import { foldInstancesResponse, InstancesPageFold } from "../../src/aws/instances-page-stream.js";
+import { chunksOf } from "../support/chunked-answers.js";
 import { retainedByFold } from "../support/heap-after-gc.js";
 
 // A page shaped as EC2 answers, with the traps a name-only match would fall into: `item`s, `name`s, `groupId`s
@@ -68,11 +69,7 @@ describe("InstancesPageFold", () => {
   });
 
   it("reads the same whatever the chunk boundaries", () => {
-    for (const size of [1, 7, 64, 333]) {
-      const chunks: string[] = [];
-      for (let start = 0; start < page.length; start += size) chunks.push(page.slice(start, start + size));
-      expect(fold(chunks)).toEqual(expected);
-    }
+    for (const size of [1, 7, 64, 333]) expect(fold(chunksOf(page, size))).toEqual(expected);
   });
 
   it("reads an empty last page as no instances and no next token", () => {
@@ -121,11 +118,8 @@ function clientAnswering(statusCode: number, body: string): EC2Client {
     maxAttempts: 1,
     requestHandler: {
       handle: () => {
-        const bytes = Buffer.from(body);
-        const chunks: Buffer[] = [];
-        for (let start = 0; start < bytes.length; start += 100)
-          chunks.push(bytes.subarray(start, start + 100));
-        return Promise.resolve({ response: { statusCode, headers: {}, body: Readable.from(chunks) } });
+        const chunked = Readable.from(chunksOf(Buffer.from(body), 100));
+        return Promise.resolve({ response: { statusCode, headers: {}, body: chunked } });
       },
     },
   });
