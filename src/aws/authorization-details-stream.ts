@@ -8,7 +8,8 @@ import type {
   Tag,
 } from "@aws-sdk/client-iam";
 import { ownCopy } from "../util/own-copy.js";
-import { foldResponse, XmlPathFold } from "./xml-path-fold.js";
+import { profileFields } from "./instance-profiles-stream.js";
+import { foldResponse, xmlBoolean, XmlPathFold, type Mutable } from "./xml-path-fold.js";
 
 /** The part of a GetAccountAuthorizationDetails page a pass reads, in the SDK's own shapes. */
 export type AuthorizationDetailsPage = Pick<
@@ -24,7 +25,6 @@ const profile = `${role}/InstanceProfileList/member`;
 const policy = `${result}/Policies/member`;
 const version = `${policy}/PolicyVersionList/member`;
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Setter<T> = (target: Mutable<T>, text: string) => void;
 
 const roleFields: Record<string, Setter<RoleDetail>> = {
@@ -38,15 +38,6 @@ const roleFields: Record<string, Setter<RoleDetail>> = {
     (target.RolePolicyList ??= []).push({ PolicyName: ownCopy(text) }),
   "PermissionsBoundary/PermissionsBoundaryArn": (target, text) =>
     (target.PermissionsBoundary = { PermissionsBoundaryArn: ownCopy(text) }),
-};
-
-const profileFields: Record<string, Setter<InstanceProfile>> = {
-  Path: (target, text) => (target.Path = ownCopy(text)),
-  InstanceProfileName: (target, text) => (target.InstanceProfileName = ownCopy(text)),
-  InstanceProfileId: (target, text) => (target.InstanceProfileId = ownCopy(text)),
-  Arn: (target, text) => (target.Arn = ownCopy(text)),
-  "Roles/member/RoleName": (target, text) =>
-    (target.Roles ??= []).push({ RoleName: ownCopy(text) } as NonNullable<InstanceProfile["Roles"]>[number]),
 };
 
 const policyFields: Record<string, Setter<ManagedPolicyDetail>> = {
@@ -84,12 +75,7 @@ const declaredPaths = [
   ...Object.keys(versionFields).map((field) => `${version}/${field}`),
 ];
 
-/** As the SDK reads them: anything but `true` or `false` is a malformed answer. */
-function parseBoolean(text: string): boolean {
-  if (text === "true") return true;
-  if (text === "false") return false;
-  throw new Error(`GetAccountAuthorizationDetails answered ${JSON.stringify(text)} for a boolean`);
-}
+const parseBoolean = (text: string) => xmlBoolean("GetAccountAuthorizationDetails", text);
 
 function parseDate(text: string): Date {
   const date = new Date(text);

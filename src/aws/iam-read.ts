@@ -152,7 +152,10 @@ export function toObservedProfile(profile: InstanceProfile | undefined): Observe
   };
 }
 
-/** Instance profiles under a path, including those that hold no role; each page is folded as it streams in. Listings omit tags on AWS. */
+/**
+ * Instance profiles under a path, including those that hold no role; each page is folded as it streams in. Listings
+ * omit tags on AWS.
+ */
 export async function listInstanceProfiles(
   iam: AwsCaller,
   pathPrefix: string,

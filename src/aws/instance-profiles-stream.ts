@@ -5,7 +5,7 @@ import type {
   Tag,
 } from "@aws-sdk/client-iam";
 import { ownCopy } from "../util/own-copy.js";
-import { foldResponse, XmlPathFold } from "./xml-path-fold.js";
+import { foldResponse, xmlBoolean, XmlPathFold, type Mutable } from "./xml-path-fold.js";
 
 /** The part of a ListInstanceProfiles page a pass reads, in the SDK's own shapes. */
 export type InstanceProfilesPage = Pick<
@@ -18,14 +18,16 @@ const result = "ListInstanceProfilesResponse/ListInstanceProfilesResult";
 const profile = `${result}/InstanceProfiles/member`;
 const tag = `${profile}/Tags/member`;
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-const fields: Record<string, (target: Mutable<InstanceProfile>, text: string) => void> = {
-  [`${profile}/Path`]: (target, text) => (target.Path = ownCopy(text)),
-  [`${profile}/InstanceProfileName`]: (target, text) => (target.InstanceProfileName = ownCopy(text)),
-  [`${profile}/InstanceProfileId`]: (target, text) => (target.InstanceProfileId = ownCopy(text)),
-  [`${profile}/Arn`]: (target, text) => (target.Arn = ownCopy(text)),
-  [`${profile}/Roles/member/RoleName`]: (target, text) =>
+/**
+ * The fields of a profile the snapshot reads, by their path inside the profile's element: the same in
+ * GetAccountAuthorizationDetails, whose fold reads them too.
+ */
+export const profileFields: Record<string, (target: Mutable<InstanceProfile>, text: string) => void> = {
+  Path: (target, text) => (target.Path = ownCopy(text)),
+  InstanceProfileName: (target, text) => (target.InstanceProfileName = ownCopy(text)),
+  InstanceProfileId: (target, text) => (target.InstanceProfileId = ownCopy(text)),
+  Arn: (target, text) => (target.Arn = ownCopy(text)),
+  "Roles/member/RoleName": (target, text) =>
     (target.Roles ??= []).push({ RoleName: ownCopy(text) } as NonNullable<InstanceProfile["Roles"]>[number]),
 };
 
@@ -37,7 +39,7 @@ const declaredPaths = [
   tag,
   `${tag}/Key`,
   `${tag}/Value`,
-  ...Object.keys(fields),
+  ...Object.keys(profileFields).map((field) => `${profile}/${field}`),
 ];
 
 /**
@@ -61,13 +63,14 @@ export class InstanceProfilesFold extends XmlPathFold<InstanceProfilesPage> {
   }
 
   protected closed(path: string, text: string): void {
-    if (path === `${result}/IsTruncated`) this.page.IsTruncated = parseBoolean(text);
+    if (path === `${result}/IsTruncated`) this.page.IsTruncated = xmlBoolean("ListInstanceProfiles", text);
     else if (path === `${result}/Marker`) this.page.Marker = ownCopy(text);
     else if (path === profile) this.closedProfile();
     else if (path === tag) this.closedTag();
     else if (path === `${tag}/Key` && this.tag !== undefined) this.tag.Key = ownCopy(text);
     else if (path === `${tag}/Value` && this.tag !== undefined) this.tag.Value = ownCopy(text);
-    else if (this.profile !== undefined) fields[path]?.(this.profile, text);
+    else if (this.profile !== undefined && path.startsWith(`${profile}/`))
+      profileFields[path.slice(profile.length + 1)]?.(this.profile, text);
   }
 
   private closedProfile(): void {
@@ -83,13 +86,6 @@ export class InstanceProfilesFold extends XmlPathFold<InstanceProfilesPage> {
   protected result(): InstanceProfilesPage {
     return this.page;
   }
-}
-
-/** As the SDK reads them: anything but `true` or `false` is a malformed answer. */
-function parseBoolean(text: string): boolean {
-  if (text === "true") return true;
-  if (text === "false") return false;
-  throw new Error(`ListInstanceProfiles answered ${JSON.stringify(text)} for a boolean`);
 }
 
 const foldedBody =

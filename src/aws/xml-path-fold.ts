@@ -2,6 +2,16 @@ import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { SaxesParser } from "saxes";
 
+/** The SDK's output shapes are read-only; a fold fills them in as their elements close. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** An XML boolean as the SDK reads it: anything but `true` or `false` is a malformed answer from `operation`. */
+export function xmlBoolean(operation: string, text: string): boolean {
+  if (text === "true") return true;
+  if (text === "false") return false;
+  throw new Error(`${operation} answered ${JSON.stringify(text)} for a boolean`);
+}
+
 /** One element path of interest, or a step towards one. */
 interface PathNode {
   readonly children: Map<string, PathNode>;
